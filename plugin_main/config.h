@@ -29,6 +29,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
@@ -68,6 +69,8 @@ struct WorkspaceSettings {
   absl::Duration lookback;
   // Where a query with no cursor starts; InfinitePast means "now" at first run.
   absl::Time start_at = absl::InfinitePast();
+  // A client secret handed over in memory (UTMStack console groups); never logged.
+  std::string inline_secret;
 };
 
 struct Settings {
