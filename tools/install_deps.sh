@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential pkg-config
   libabsl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libcurl4-openssl-dev libssl-dev openssl ca-certificates
+  libcurl4-openssl-dev libssl-dev openssl ca-certificates curl
   libgtest-dev libgmock-dev libbenchmark-dev
   libsimdjson-dev libcpp-httplib-dev libyaml-cpp-dev
   clang libclang-rt-14-dev
