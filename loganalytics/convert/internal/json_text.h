@@ -1,0 +1,320 @@
+// File: loganalytics/convert/internal/json_text.h
+//
+// Small JSON text routines for the row converter: checking number and literal tokens,
+// copying a string token while checking its escapes, unescaping a string's content,
+// and escaping arbitrary UTF-8 into a JSON string. They work on bytes that simdjson's
+// first stage has already checked (valid UTF-8, no raw control characters inside
+// strings), except AppendEscapedJsonString, which accepts any bytes.
+//
+// Example:
+//   std::string out;
+//   if (!internal_convert::AppendJsonStringToken(R"("a\u00e9\n")", &out)) {
+//     // the token has a malformed escape
+//   }
+//   internal_convert::AppendEscapedJsonString("tab\there", &out);  // "tab\there"
+//
+// Every function here is stateless and thread-safe.
+#ifndef LOGANALYTICS_CONVERT_INTERNAL_JSON_TEXT_H_
+#define LOGANALYTICS_CONVERT_INTERNAL_JSON_TEXT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace loganalytics {
+namespace internal_convert {
+
+// True for the four whitespace bytes JSON allows between tokens.
+inline bool IsJsonWhitespace(char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+// Returns `token` without the JSON whitespace that follows it (simdjson's raw tokens
+// run up to the next structural character).
+inline absl::string_view TrimTrailingJsonWhitespace(absl::string_view token) {
+  size_t n = token.size();
+  while (n > 0 && IsJsonWhitespace(token[n - 1])) --n;
+  return token.substr(0, n);
+}
+
+// True when `text` is exactly one JSON number (RFC 8259 grammar: no leading '+', no
+// leading zeros, digits after '.', an exponent with digits).
+inline bool IsJsonNumber(absl::string_view text) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (p < end && *p == '-') ++p;
+  if (p == end) return false;
+  if (*p == '0') {
+    ++p;
+  } else if (*p >= '1' && *p <= '9') {
+    while (p < end && is_digit(*p)) ++p;
+  } else {
+    return false;
+  }
+  if (p < end && *p == '.') {
+    ++p;
+    if (p == end || !is_digit(*p)) return false;
+    while (p < end && is_digit(*p)) ++p;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    if (p < end && (*p == '+' || *p == '-')) ++p;
+    if (p == end || !is_digit(*p)) return false;
+    while (p < end && is_digit(*p)) ++p;
+  }
+  return p == end;
+}
+
+// Returns the value of one hex digit, or -1.
+inline int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Reads the four hex digits at `p` (which must have 4 readable bytes); -1 if any
+// of them is not a hex digit.
+inline int32_t ReadHex4(const char* p) {
+  int32_t value = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int digit = HexValue(p[i]);
+    if (digit < 0) return -1;
+    value = (value << 4) | digit;
+  }
+  return value;
+}
+
+// Appends code point `cp` (at most U+10FFFF, not a surrogate) as UTF-8 at `out`;
+// returns the byte after the last one written.
+inline char* WriteUtf8(uint32_t cp, char* out) {
+  if (cp < 0x80) {
+    *out++ = static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    *out++ = static_cast<char>(0xC0 | (cp >> 6));
+    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    *out++ = static_cast<char>(0xE0 | (cp >> 12));
+    *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    *out++ = static_cast<char>(0xF0 | (cp >> 18));
+    *out++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return out;
+}
+
+// The result of decoding one `\u` escape (or a surrogate pair of them).
+struct UnicodeEscape {
+  uint32_t code_point = 0;  // U+FFFD for a surrogate without its partner
+  size_t length = 0;        // bytes of input consumed: 6, or 12 for a pair; 0 = malformed
+  bool replaced = false;    // a lone surrogate was replaced by U+FFFD
+};
+
+// Decodes the `\uXXXX` escape at `p` (p[0] == '\\', p[1] == 'u'); `end` bounds the
+// input. A high surrogate followed by a `\u` low surrogate makes one code point; a
+// surrogate without its partner becomes U+FFFD (length 6), since a lone surrogate
+// cannot be written as UTF-8 and strict parsers reject it.
+inline UnicodeEscape DecodeUnicodeEscape(const char* p, const char* end) {
+  UnicodeEscape result;
+  if (end - p < 6) return result;
+  const int32_t first = ReadHex4(p + 2);
+  if (first < 0) return result;
+  if (first >= 0xD800 && first <= 0xDBFF) {
+    if (end - p >= 12 && p[6] == '\\' && p[7] == 'u') {
+      const int32_t second = ReadHex4(p + 8);
+      if (second >= 0xDC00 && second <= 0xDFFF) {
+        result.code_point = 0x10000 + ((static_cast<uint32_t>(first) - 0xD800) << 10) +
+                            (static_cast<uint32_t>(second) - 0xDC00);
+        result.length = 12;
+        return result;
+      }
+    }
+    result.code_point = 0xFFFD;
+    result.replaced = true;
+    result.length = 6;
+    return result;
+  }
+  if (first >= 0xDC00 && first <= 0xDFFF) {
+    result.code_point = 0xFFFD;
+    result.replaced = true;
+    result.length = 6;
+    return result;
+  }
+  result.code_point = static_cast<uint32_t>(first);
+  result.length = 6;
+  return result;
+}
+
+// Appends the JSON string token `token` (its quotes included, no trailing
+// whitespace) to `out` as valid JSON. A token without backslashes is copied as is;
+// otherwise each escape is checked, and a `\u` escape of a lone surrogate is written
+// as `\ufffd`. Returns false, leaving `out` partly written, when an escape is malformed.
+inline bool AppendJsonStringToken(absl::string_view token, std::string* out) {
+  const char* p = token.data();
+  const char* end = p + token.size();
+  const void* first_backslash = std::memchr(p, '\\', token.size());
+  if (first_backslash == nullptr) {
+    out->append(p, token.size());
+    return true;
+  }
+  while (p < end) {
+    const char* bs = static_cast<const char*>(std::memchr(p, '\\', end - p));
+    if (bs == nullptr) {
+      out->append(p, end - p);
+      return true;
+    }
+    if (end - bs < 2) return false;
+    switch (bs[1]) {
+      case '"':
+      case '\\':
+      case '/':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't':
+        out->append(p, bs + 2 - p);
+        p = bs + 2;
+        break;
+      case 'u': {
+        const UnicodeEscape escape = DecodeUnicodeEscape(bs, end);
+        if (escape.length == 0) return false;
+        if (escape.replaced) {
+          out->append(p, bs - p);
+          out->append("\\ufffd");
+        } else {
+          out->append(p, bs + escape.length - p);
+        }
+        p = bs + escape.length;
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+// Appends the unescaped UTF-8 of `content` (a JSON string's bytes between its quotes)
+// to `out`. Lone surrogates become U+FFFD. Returns false when an escape is malformed
+// or `content` ends in the middle of one.
+inline bool UnescapeJsonString(absl::string_view content, std::string* out) {
+  const size_t start = out->size();
+  // Unescaping never makes the text longer: each escape is at least as long as the
+  // bytes it stands for (6 bytes of `\uXXXX` give at most 3, 12 give 4).
+  out->resize(start + content.size());
+  char* dst = &(*out)[start];
+  const char* p = content.data();
+  const char* end = p + content.size();
+  while (p < end) {
+    const char c = *p;
+    if (c != '\\') {
+      *dst++ = c;
+      ++p;
+      continue;
+    }
+    if (end - p < 2) return false;
+    switch (p[1]) {
+      case '"': *dst++ = '"'; p += 2; break;
+      case '\\': *dst++ = '\\'; p += 2; break;
+      case '/': *dst++ = '/'; p += 2; break;
+      case 'b': *dst++ = '\b'; p += 2; break;
+      case 'f': *dst++ = '\f'; p += 2; break;
+      case 'n': *dst++ = '\n'; p += 2; break;
+      case 'r': *dst++ = '\r'; p += 2; break;
+      case 't': *dst++ = '\t'; p += 2; break;
+      case 'u': {
+        const UnicodeEscape escape = DecodeUnicodeEscape(p, end);
+        if (escape.length == 0) return false;
+        dst = WriteUtf8(escape.code_point, dst);
+        p += escape.length;
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  out->resize(dst - out->data());
+  return true;
+}
+
+// Appends `text` (any bytes, expected UTF-8) to `out` as a JSON string with its
+// quotes: '"' and '\\' escaped, control characters as \n, \t, ... or \u00XX. Bytes
+// that are not valid UTF-8 are written as U+FFFD so the result is always valid JSON.
+inline void AppendEscapedJsonString(absl::string_view text, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(text.data());
+  const unsigned char* end = p + text.size();
+  while (p < end) {
+    const unsigned char c = *p;
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      out->push_back(static_cast<char>(c));
+      ++p;
+      continue;
+    }
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out->append("\\\""); break;
+        case '\\': out->append("\\\\"); break;
+        case '\b': out->append("\\b"); break;
+        case '\f': out->append("\\f"); break;
+        case '\n': out->append("\\n"); break;
+        case '\r': out->append("\\r"); break;
+        case '\t': out->append("\\t"); break;
+        default: {
+          const char escaped[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+          out->append(escaped, 6);
+        }
+      }
+      ++p;
+      continue;
+    }
+    // A multi-byte sequence: copy it when it is well-formed UTF-8.
+    size_t length = 0;
+    uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      length = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      length = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      length = 4;
+      cp = c & 0x07;
+    }
+    bool valid = length != 0 && static_cast<size_t>(end - p) >= length;
+    for (size_t i = 1; valid && i < length; ++i) {
+      if ((p[i] & 0xC0) != 0x80) {
+        valid = false;
+      } else {
+        cp = (cp << 6) | (p[i] & 0x3F);
+      }
+    }
+    if (valid) {
+      const uint32_t min_for_length[] = {0, 0, 0x80, 0x800, 0x10000};
+      valid = cp >= min_for_length[length] && cp <= 0x10FFFF &&
+              !(cp >= 0xD800 && cp <= 0xDFFF);
+    }
+    if (valid) {
+      out->append(reinterpret_cast<const char*>(p), length);
+      p += length;
+    } else {
+      out->append("\xEF\xBF\xBD");  // U+FFFD
+      ++p;
+    }
+  }
+  out->push_back('"');
+}
+
+}  // namespace internal_convert
+}  // namespace loganalytics
+
+#endif  // LOGANALYTICS_CONVERT_INTERNAL_JSON_TEXT_H_

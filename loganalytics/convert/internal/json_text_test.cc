@@ -1,0 +1,81 @@
+#include "loganalytics/convert/internal/json_text.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "simdjson.h"
+
+namespace loganalytics {
+namespace internal_convert {
+namespace {
+
+TEST(JsonTextTest, RecognisesJsonNumbers) {
+  for (const char* good : {"0", "-0", "12", "-12", "0.5", "1e5", "1E+5", "-1.25e-10",
+                           "9223372036854775808", "123456789012345678901234567890"}) {
+    EXPECT_TRUE(IsJsonNumber(good)) << good;
+  }
+  for (const char* bad : {"", "-", "+1", "01", "1.", ".5", "1e", "1e+", "0x10", "1x2",
+                          "NaN", "Infinity", "1 ", "--1", "1.2.3"}) {
+    EXPECT_FALSE(IsJsonNumber(bad)) << bad;
+  }
+}
+
+TEST(JsonTextTest, TrimsTrailingWhitespaceOnly) {
+  EXPECT_EQ(TrimTrailingJsonWhitespace(" 12 \t\r\n"), " 12");
+  EXPECT_EQ(TrimTrailingJsonWhitespace("   "), "");
+}
+
+TEST(JsonTextTest, CopiesStringTokensCheckingEscapes) {
+  std::string out;
+  EXPECT_TRUE(AppendJsonStringToken(R"("plain")", &out));
+  EXPECT_EQ(out, R"("plain")");
+  out.clear();
+  EXPECT_TRUE(AppendJsonStringToken(R"("a\"b\\c\/d\b\f\n\r\t\u00e9\uD83D\uDE00")", &out));
+  EXPECT_EQ(out, R"("a\"b\\c\/d\b\f\n\r\t\u00e9\uD83D\uDE00")");
+  out.clear();
+  EXPECT_TRUE(AppendJsonStringToken(R"("x\ud800y\udc00\ud800\u0041")", &out));
+  EXPECT_EQ(out, R"("x\ufffdy\ufffd\ufffd\u0041")");
+  for (const char* bad : {R"("\q")", R"("\u12")", R"("\u12G4")", R"("\x41")"}) {
+    out.clear();
+    EXPECT_FALSE(AppendJsonStringToken(bad, &out)) << bad;
+  }
+}
+
+TEST(JsonTextTest, UnescapesToUtf8) {
+  std::string out = "prefix:";
+  EXPECT_TRUE(UnescapeJsonString(R"(a\"b\\\/\n\u00e9\u20ac\ud83d\ude00\ud800)", &out));
+  EXPECT_EQ(out, "prefix:a\"b\\/\n\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xEF\xBF\xBD");
+  out.clear();
+  EXPECT_FALSE(UnescapeJsonString(R"(abc\)", &out));
+  out.clear();
+  EXPECT_FALSE(UnescapeJsonString(R"(\u00)", &out));
+}
+
+// Every escaped string must parse back (with simdjson) to the original text.
+TEST(JsonTextTest, EscapedStringsRoundTrip) {
+  simdjson::dom::parser parser;
+  std::string all_bytes;
+  for (int c = 1; c < 0x80; ++c) all_bytes.push_back(static_cast<char>(c));
+  for (const std::string& text :
+       {std::string(""), std::string("simple"), std::string("quote\" back\\slash"),
+        all_bytes, std::string("S\xC3\xA3o Paulo \xE6\x9D\xB1\xE4\xBA\xAC \xF0\x9F\x98\x80")}) {
+    std::string json;
+    AppendEscapedJsonString(text, &json);
+    std::string_view parsed;
+    ASSERT_EQ(parser.parse(json).get(parsed), simdjson::SUCCESS) << json;
+    EXPECT_EQ(parsed, text);
+  }
+}
+
+TEST(JsonTextTest, InvalidUtf8BecomesReplacementCharacter) {
+  std::string json;
+  AppendEscapedJsonString("a\xFF" "b\xC3", &json);
+  EXPECT_EQ(json, "\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\"");
+  json.clear();
+  AppendEscapedJsonString("\xED\xA0\x80", &json);  // an encoded surrogate
+  EXPECT_EQ(json, "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+}
+
+}  // namespace
+}  // namespace internal_convert
+}  // namespace loganalytics

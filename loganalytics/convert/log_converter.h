@@ -1,0 +1,851 @@
+// File: loganalytics/convert/log_converter.h
+//
+// Turns a Log Analytics query answer (the HTTP body as received) into UTMStack
+// plugins::Log events, one per row, without building a DOM of the answer: the body
+// is read once with simdjson's on-demand API and each row is handed to an emitter as
+// soon as it is converted, so memory stays bounded by the answer itself (see
+// "Memory" below) whatever the number of rows.
+//
+// For each row, Log.raw is a JSON object mapping column name to value:
+//   - int / long / real numbers are copied as written (64-bit and larger integers stay
+//     exact); "NaN", "Infinity" and "-Infinity", which Azure sends as strings, stay
+//     strings; a decimal stays exact as a string (a number token is quoted).
+//   - dynamic cells (strings whose content is JSON) become nested JSON, minified; a
+//     dynamic string that is not valid JSON (or holds an integer beyond 64 bits, which
+//     simdjson rejects) stays a string; a dynamic "null" is left out.
+//   - datetime, timespan, guid and string values are JSON strings, bool is true/false;
+//     string escapes are checked and kept, a `\u` escape of a lone UTF-16 surrogate
+//     is written as \ufffd.
+//   - null cells are left out; empty strings are left out unless keep_empty_strings.
+//   - the ingestion_time_column (the paginator's ingestion_time() projection) is left
+//     out and reported in RowMeta instead.
+// Log.timestamp is TimeGenerated in RFC 3339 UTC, up to 9 fractional digits with
+// trailing zeros dropped ("2024-01-01T00:00:00.1234567Z"). When TimeGenerated is
+// absent, null or not a date-time, the ingestion time column is used and raw gets
+// "_timestampSource":"ingestion_time"; when that is missing too, the clock's now is
+// used and raw gets "_timestampSource":"now".
+// Log.id is a UUID-shaped string (version 8) from a stable 128-bit hash
+// (MurmurHash3_x64_128, fixed across processes and versions) of (workspace_id, table,
+// _ItemId), or of (workspace_id, table, the row's raw JSON before _timestampSource)
+// when the row has no _ItemId, so a record read twice gets the same id. `table` is the
+// row's Type column, else the answer table's name.
+//
+// Padding: simdjson reads up to simdjson::SIMDJSON_PADDING (64) bytes past the end of
+// the input.
+// Convert()/ConvertAnswer() take any string_view and copy it into a padded buffer
+// first (one memcpy, and one more answer-sized buffer); ConvertPadded() /
+// ConvertPaddedAnswer() read in place and need the padding to exist, e.g. a
+// std::string with spare capacity:
+//   body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+//   ConvertPaddedAnswer(simdjson::padded_string_view(body), options, emit);
+// An empty or all-whitespace body (HTTP 204) gives an OK, empty ConvertSummary: the
+// caller knows from the HTTP status whether an empty body is expected.
+//
+// Memory: besides the body, simdjson keeps a structural index of 4 bytes per token of
+// the answer, and the converter keeps one row's worth of buffers; a reused
+// LogConverter keeps these between answers.
+//
+// Example:
+//   loganalytics::ConvertOptions options;
+//   options.workspace_id = "b3c1...";
+//   options.data_source = "production";
+//   absl::StatusOr<loganalytics::ConvertSummary> summary = loganalytics::ConvertAnswer(
+//       body, options, [&](plugins::Log&& log, const loganalytics::RowMeta& meta) {
+//         cursor.Observe(meta.ingestion_time, meta.item_id);
+//         return sink.Send(std::move(log));
+//       });
+//   if (!summary.ok()) return summary.status();        // not a valid answer
+//   if (!summary->partial_error.ok()) { /* truncated page: shrink and retry */ }
+#ifndef LOGANALYTICS_CONVERT_LOG_CONVERTER_H_
+#define LOGANALYTICS_CONVERT_LOG_CONVERTER_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/clock.h"
+#include "google/protobuf/util/json_util.h"
+#include "loganalytics/convert/internal/hash128.h"
+#include "loganalytics/convert/internal/json_text.h"
+#include "loganalytics/convert/internal/timestamp.h"
+#include "proto/plugins.pb.h"
+#include "simdjson.h"
+
+namespace loganalytics {
+
+// How rows become Logs. Copied by the converter; safe to share between threads.
+struct ConvertOptions {
+  std::string workspace_id;                 // part of every Log.id
+  std::string data_type = "azure";          // Log.dataType
+  std::string data_source;                  // Log.dataSource (group / workspace name)
+  std::string tenant_id = "ce66672c-e36d-4761-a8c8-90058fee1a24";  // Log.tenantId
+  bool keep_empty_strings = false;
+  // A column the paginator projects (ingestion_time()); reported in RowMeta and left out of raw.
+  std::string ingestion_time_column = "_IngestionTime";
+  common::Clock clock = common::SystemClock();   // "now" fallback for timestamp
+};
+
+// What the paginator needs to know about a row besides its Log. The views point into
+// the body or the converter's buffers and are valid only during the emit call.
+struct RowMeta {
+  absl::string_view table;           // value of the Type column, else the answer table's name
+  absl::string_view item_id;         // _ItemId, empty when the row has none
+  absl::string_view ingestion_time;  // the ingestion_time_column value, empty when absent
+};
+
+struct ConvertSummary {
+  size_t tables = 0;
+  size_t rows = 0;
+  // OK, or the answer's top-level "error" (e.g. PartialError / E_QUERY_RESULT_SET_TOO_LARGE)
+  // as a non-OK Status (kDataLoss for a truncated result); rows before it were still emitted.
+  absl::Status partial_error;
+};
+
+// Receives each converted row. It may move from `log`. A non-OK Status stops the
+// conversion and is returned by ConvertAnswer unchanged.
+using LogEmitter = std::function<absl::Status(plugins::Log&& log, const RowMeta& meta)>;
+
+// The member added to raw when Log.timestamp does not come from TimeGenerated; its
+// value is "ingestion_time" or "now".
+inline constexpr absl::string_view kTimestampSourceField = "_timestampSource";
+
+// A reusable converter: keeps simdjson's parser and its row buffers between answers,
+// which saves re-allocating (and page-faulting) them for every page.
+// Not thread-safe: use one LogConverter per thread.
+class LogConverter {
+ public:
+  explicit LogConverter(ConvertOptions options = ConvertOptions())
+      : options_(std::move(options)) {}
+  LogConverter(const LogConverter&) = delete;
+  LogConverter& operator=(const LogConverter&) = delete;
+
+  const ConvertOptions& options() const { return options_; }
+
+  // Converts `body` (copied into a padded buffer kept by the converter) row by row,
+  // calling `emit` once per row in answer order.
+  // Returns the summary (partial_error carries the answer's own "error" member), or:
+  //   kInvalidArgument  the body is not a valid answer (message: what and where);
+  //   kDataLoss         the body ends early (truncated);
+  //   whatever `emit` returned, when it was not OK.
+  // Rows before the point of failure have already been emitted.
+  absl::StatusOr<ConvertSummary> Convert(absl::string_view body, const LogEmitter& emit) {
+    if (IsBlank(body)) return ConvertSummary();
+    if (copy_capacity_ < body.size() + simdjson::SIMDJSON_PADDING) {
+      copy_capacity_ = body.size() + simdjson::SIMDJSON_PADDING;
+      copy_.reset(new char[copy_capacity_]);
+    }
+    std::memcpy(copy_.get(), body.data(), body.size());
+    std::memset(copy_.get() + body.size(), 0, simdjson::SIMDJSON_PADDING);
+    return ConvertPadded(
+        simdjson::padded_string_view(copy_.get(), body.size(), copy_capacity_), emit);
+  }
+
+  // Same as Convert() without the copy: `body` must have at least
+  // simdjson::SIMDJSON_PADDING readable bytes after its end (body.padding() >=
+  // SIMDJSON_PADDING); with less it falls back to Convert(), which copies. The bytes of
+  // `body` are not modified.
+  absl::StatusOr<ConvertSummary> ConvertPadded(simdjson::padded_string_view body,
+                                               const LogEmitter& emit) {
+    if (body.padding() < simdjson::SIMDJSON_PADDING) {
+      return Convert(absl::string_view(body.data(), body.size()), emit);
+    }
+    ConvertSummary summary;
+    if (IsBlank(absl::string_view(body.data(), body.size()))) return summary;
+    body_ = absl::string_view(body.data(), body.size());
+    now_text_.clear();
+
+    simdjson::ondemand::document doc;
+    simdjson::error_code error = parser_.iterate(body).get(doc);
+    if (error) return SimdjsonError(error, "reading the answer", nullptr);
+    doc_ = &doc;
+    simdjson::ondemand::object top;
+    error = doc.get_object().get(top);
+    if (error == simdjson::INCORRECT_TYPE) {
+      return Invalid("the answer is not a JSON object (it should start with '{')");
+    }
+    if (error == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) {
+      return absl::DataLossError(absl::StrCat(
+          "Log Analytics answer: the body (", body_.size(),
+          " bytes) does not end with the '}' that closes the answer: it was cut short "
+          "or has bytes after the answer; fetch the page again"));
+    }
+    if (error) return SimdjsonError(error, "reading the answer", &doc);
+
+    bool saw_tables = false;
+    bool saw_error = false;
+    std::string error_text;
+    for (auto member_result : top) {
+      simdjson::ondemand::field member;
+      if ((error = std::move(member_result).get(member))) {
+        return SimdjsonError(error, "reading the answer's members", &doc);
+      }
+      std::string_view key;
+      if ((error = member.unescaped_key().get(key))) {
+        return SimdjsonError(error, "reading a member name of the answer", &doc);
+      }
+      if (key == "tables") {
+        saw_tables = true;
+        simdjson::ondemand::array tables;
+        if ((error = member.value().get_array().get(tables))) {
+          if (error == simdjson::INCORRECT_TYPE) {
+            return Invalid("the answer's \"tables\" member is not an array");
+          }
+          return SimdjsonError(error, "reading \"tables\"", &doc);
+        }
+        for (auto table_result : tables) {
+          simdjson::ondemand::object table;
+          if ((error = table_result.get_object().get(table))) {
+            if (error == simdjson::INCORRECT_TYPE) {
+              return Invalid(absl::StrCat("table ", summary.tables, " is not a JSON object"));
+            }
+            return SimdjsonError(error, absl::StrCat("reading table ", summary.tables), &doc);
+          }
+          absl::Status status = ConvertTable(table, summary, emit);
+          if (!status.ok()) return status;
+          ++summary.tables;
+        }
+      } else if (key == "error") {
+        saw_error = true;
+        simdjson::ondemand::value value = member.value();
+        absl::Status status = ReadAzureError(value, 0, &error_text);
+        if (!status.ok()) return status;
+      }
+      // Other members ("statistics", "render") are skipped.
+    }
+    const char* rest = nullptr;
+    if (doc.current_location().get(rest) == simdjson::SUCCESS && rest != nullptr) {
+      return Invalid(absl::StrCat("unexpected bytes after the answer's closing '}' at byte ",
+                                  rest - body_.data()));
+    }
+    doc_ = nullptr;
+    if (!saw_tables && !saw_error) {
+      return Invalid("the answer has neither a \"tables\" nor an \"error\" member");
+    }
+    if (saw_error) {
+      summary.partial_error = absl::DataLossError(absl::StrCat(
+          "Log Analytics returned an incomplete answer (", summary.rows, " rows in ",
+          summary.tables, " tables came before or with the error): ", error_text,
+          ". The rows are a truncated prefix: treat the page as incomplete, then "
+          "shrink the page or narrow the query"));
+    }
+    return summary;
+  }
+
+ private:
+  enum class Kind : uint8_t { kPlain, kDynamic, kDecimal };
+  enum class Role : uint8_t { kNone, kTimeGenerated, kType, kItemId, kIngestionTime };
+  static constexpr int kRoleCount = 5;
+
+  struct Column {
+    std::string name;  // as sent (unescaped)
+    std::string key;   // `"name":`, escaped for JSON
+    Kind kind = Kind::kPlain;
+    Role role = Role::kNone;
+  };
+
+  static absl::string_view ToAbsl(std::string_view s) {
+    return absl::string_view(s.data(), s.size());
+  }
+
+  static bool IsBlank(absl::string_view body) {
+    for (char c : body) {
+      if (!internal_convert::IsJsonWhitespace(c)) return false;
+    }
+    return true;
+  }
+
+  static absl::Status Invalid(absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Log Analytics answer: ", what,
+                     "; the body is not a valid query answer (check that it is the "
+                     "service's unmodified response body)"));
+  }
+
+  size_t OffsetOf(const char* p) const {
+    if (p < body_.data() || p > body_.data() + body_.size()) return body_.size();
+    return static_cast<size_t>(p - body_.data());
+  }
+
+  // Maps a simdjson error to a Status naming what was being read and where.
+  absl::Status SimdjsonError(simdjson::error_code error, absl::string_view context,
+                             simdjson::ondemand::document* doc) const {
+    size_t offset = body_.size();
+    if (doc != nullptr) {
+      const char* location = nullptr;
+      if (doc->current_location().get(location) == simdjson::SUCCESS) {
+        offset = OffsetOf(location);
+      }
+    }
+    const bool truncated = error == simdjson::UNCLOSED_STRING ||
+                           error == simdjson::INCOMPLETE_ARRAY_OR_OBJECT;
+    std::string message = absl::StrCat("Log Analytics answer is not valid JSON near byte ",
+                                       offset, " of ", body_.size(), " (", context,
+                                       "): ", simdjson::error_message(error));
+    if (truncated) {
+      absl::StrAppend(&message, "; the body looks cut short: fetch the page again");
+      return absl::DataLossError(message);
+    }
+    absl::StrAppend(&message,
+                    "; check that the body is the service's unmodified response body");
+    return absl::InvalidArgumentError(message);
+  }
+
+  absl::Status CellError(simdjson::error_code error, size_t table, size_t row,
+                         size_t column) const {
+    return SimdjsonError(error, CellContext(table, row, column), doc_);
+  }
+
+  std::string CellContext(size_t table, size_t row, size_t column) const {
+    std::string context = absl::StrCat("table ", table, " row ", row, " column ", column);
+    if (column < columns_.size()) {
+      absl::StrAppend(&context, " (", columns_[column].name, ")");
+    }
+    return context;
+  }
+
+  absl::Status InvalidCell(absl::string_view what, absl::string_view token, size_t table,
+                           size_t row, size_t column) const {
+    return Invalid(absl::StrCat(CellContext(table, row, column), " at byte ",
+                                OffsetOf(token.data()), ": ", what, ": ",
+                                token.substr(0, 64)));
+  }
+
+  // Appends a readable account of Azure's error object (code, message, details,
+  // innererror chain) to `text`.
+  absl::Status ReadAzureError(simdjson::ondemand::value& value, int depth,
+                              std::string* text) {
+    simdjson::ondemand::json_type type;
+    simdjson::error_code error = value.type().get(type);
+    if (error) return SimdjsonError(error, "reading \"error\"", doc_);
+    if (type == simdjson::ondemand::json_type::string) {
+      std::string_view message;
+      if ((error = value.get_string().get(message))) {
+        return SimdjsonError(error, "reading \"error\"", doc_);
+      }
+      AppendCapped(ToAbsl(message), text);
+      return absl::OkStatus();
+    }
+    if (type != simdjson::ondemand::json_type::object) {
+      AppendCapped("(an error member that is not an object)", text);
+      return absl::OkStatus();
+    }
+    simdjson::ondemand::object object;
+    if ((error = value.get_object().get(object))) {
+      return SimdjsonError(error, "reading \"error\"", doc_);
+    }
+    std::string code, message, severity;
+    std::vector<std::string> nested;
+    for (auto member_result : object) {
+      simdjson::ondemand::field member;
+      std::string_view key;
+      if ((error = std::move(member_result).get(member)) || (error = member.unescaped_key().get(key))) {
+        return SimdjsonError(error, "reading \"error\"", doc_);
+      }
+      std::string* target = nullptr;
+      if (key == "code") target = &code;
+      if (key == "message") target = &message;
+      if (key == "severityName") target = &severity;
+      if (target != nullptr) {
+        std::string_view s;
+        if (member.value().get_string().get(s) == simdjson::SUCCESS) {
+          target->assign(s.data(), s.size());
+        } else {
+          std::string_view token = member.value().raw_json_token();
+          target->assign(token.data(), token.size());
+        }
+        continue;
+      }
+      if (depth >= 8) continue;
+      if (key == "innererror") {
+        nested.emplace_back();
+        simdjson::ondemand::value inner = member.value();
+        absl::Status status = ReadAzureError(inner, depth + 1, &nested.back());
+        if (!status.ok()) return status;
+      } else if (key == "details") {
+        simdjson::ondemand::array details;
+        if (member.value().get_array().get(details) != simdjson::SUCCESS) continue;
+        for (auto detail_result : details) {
+          simdjson::ondemand::value detail;
+          if ((error = detail_result.get(detail))) {
+            return SimdjsonError(error, "reading \"error\"", doc_);
+          }
+          nested.emplace_back();
+          absl::Status status = ReadAzureError(detail, depth + 1, &nested.back());
+          if (!status.ok()) return status;
+        }
+      }
+    }
+    std::string own = code.empty() ? std::string("error") : code;
+    if (!severity.empty()) absl::StrAppend(&own, " (", severity, ")");
+    if (!message.empty()) absl::StrAppend(&own, ": ", message);
+    AppendCapped(own, text);
+    for (const std::string& n : nested) {
+      if (!n.empty()) AppendCapped(absl::StrCat("; ", n), text);
+    }
+    return absl::OkStatus();
+  }
+
+  static void AppendCapped(absl::string_view piece, std::string* text) {
+    constexpr size_t kMaxErrorText = 2048;
+    if (text->size() >= kMaxErrorText) return;
+    text->append(piece.data(), std::min(piece.size(), kMaxErrorText - text->size()));
+  }
+
+  absl::Status ConvertTable(simdjson::ondemand::object& table, ConvertSummary& summary,
+                            const LogEmitter& emit) {
+    const size_t table_index = summary.tables;
+    simdjson::ondemand::value value;
+    simdjson::error_code error = table.find_field_unordered("name").get(value);
+    table_name_.clear();
+    if (error == simdjson::SUCCESS) {
+      std::string_view name;
+      if ((error = value.get_string().get(name))) {
+        return SimdjsonError(error, absl::StrCat("reading the name of table ", table_index),
+                             doc_);
+      }
+      table_name_.assign(name.data(), name.size());
+    } else if (error != simdjson::NO_SUCH_FIELD) {
+      return SimdjsonError(error, absl::StrCat("reading table ", table_index), doc_);
+    }
+
+    error = table.find_field_unordered("columns").get(value);
+    if (error == simdjson::NO_SUCH_FIELD) {
+      return Invalid(absl::StrCat("table ", table_index, " has no \"columns\""));
+    }
+    if (error) {
+      return SimdjsonError(error, absl::StrCat("reading the columns of table ", table_index),
+                           doc_);
+    }
+    absl::Status status = ReadColumns(value, table_index);
+    if (!status.ok()) return status;
+
+    error = table.find_field_unordered("rows").get(value);
+    if (error == simdjson::NO_SUCH_FIELD) {
+      return Invalid(absl::StrCat("table ", table_index, " has no \"rows\""));
+    }
+    simdjson::ondemand::array rows;
+    if (error == simdjson::SUCCESS) error = value.get_array().get(rows);
+    if (error == simdjson::INCORRECT_TYPE) {
+      return Invalid(absl::StrCat("\"rows\" of table ", table_index, " is not an array"));
+    }
+    if (error) {
+      return SimdjsonError(error, absl::StrCat("reading the rows of table ", table_index),
+                           doc_);
+    }
+    size_t row_index = 0;
+    for (auto row_result : rows) {
+      simdjson::ondemand::array row;
+      if ((error = row_result.get_array().get(row))) {
+        if (error == simdjson::INCORRECT_TYPE) {
+          return Invalid(absl::StrCat("row ", row_index, " of table ", table_index,
+                                      " is not an array"));
+        }
+        return SimdjsonError(
+            error, absl::StrCat("reading row ", row_index, " of table ", table_index), doc_);
+      }
+      status = ConvertRow(row, table_index, row_index, emit);
+      if (!status.ok()) return status;
+      ++row_index;
+      ++summary.rows;
+    }
+    return absl::OkStatus();
+  }
+
+  static Kind KindOf(absl::string_view type) {
+    std::string lower = absl::AsciiStrToLower(type);
+    if (absl::StartsWith(lower, "system.")) lower.erase(0, 7);
+    if (lower == "dynamic" || lower == "object") return Kind::kDynamic;
+    if (lower == "decimal" || lower == "sqldecimal") return Kind::kDecimal;
+    return Kind::kPlain;
+  }
+
+  absl::Status ReadColumns(simdjson::ondemand::value& value, size_t table_index) {
+    simdjson::ondemand::array columns;
+    simdjson::error_code error = value.get_array().get(columns);
+    if (error == simdjson::INCORRECT_TYPE) {
+      return Invalid(absl::StrCat("\"columns\" of table ", table_index, " is not an array"));
+    }
+    if (error) {
+      return SimdjsonError(error, absl::StrCat("reading the columns of table ", table_index),
+                           doc_);
+    }
+    size_t count = 0;
+    for (auto column_result : columns) {
+      const std::string context =
+          absl::StrCat("column ", count, " of table ", table_index);
+      simdjson::ondemand::object column;
+      if ((error = column_result.get_object().get(column))) {
+        if (error == simdjson::INCORRECT_TYPE) {
+          return Invalid(absl::StrCat(context, " is not an object"));
+        }
+        return SimdjsonError(error, absl::StrCat("reading ", context), doc_);
+      }
+      std::string_view name, type;
+      simdjson::ondemand::value field;
+      error = column.find_field_unordered("name").get(field);
+      if (error == simdjson::NO_SUCH_FIELD) {
+        error = column.find_field_unordered("ColumnName").get(field);
+      }
+      if (error == simdjson::NO_SUCH_FIELD) {
+        return Invalid(absl::StrCat(context, " has no \"name\""));
+      }
+      if (error == simdjson::SUCCESS) error = field.get_string().get(name);
+      if (error == simdjson::INCORRECT_TYPE) {
+        return Invalid(absl::StrCat("the name of ", context, " is not a string"));
+      }
+      if (error) return SimdjsonError(error, absl::StrCat("reading ", context), doc_);
+      if (count == columns_.size()) columns_.emplace_back();
+      Column& c = columns_[count];
+      c.name.assign(name.data(), name.size());
+      c.key.clear();
+      internal_convert::AppendEscapedJsonString(c.name, &c.key);
+      c.key.push_back(':');
+
+      error = column.find_field_unordered("type").get(field);
+      if (error == simdjson::NO_SUCH_FIELD) {
+        error = column.find_field_unordered("ColumnType").get(field);
+      }
+      if (error == simdjson::NO_SUCH_FIELD) {
+        error = column.find_field_unordered("DataType").get(field);
+      }
+      type = {};
+      if (error == simdjson::SUCCESS) {
+        if ((error = field.get_string().get(type)) && error != simdjson::INCORRECT_TYPE) {
+          return SimdjsonError(error, absl::StrCat("reading ", context), doc_);
+        }
+      } else if (error != simdjson::NO_SUCH_FIELD) {
+        return SimdjsonError(error, absl::StrCat("reading ", context), doc_);
+      }
+      c.kind = KindOf(ToAbsl(type));
+      if (!options_.ingestion_time_column.empty() &&
+          c.name == options_.ingestion_time_column) {
+        c.role = Role::kIngestionTime;
+      } else if (c.name == "TimeGenerated") {
+        c.role = Role::kTimeGenerated;
+      } else if (c.name == "Type") {
+        c.role = Role::kType;
+      } else if (c.name == "_ItemId") {
+        c.role = Role::kItemId;
+      } else {
+        c.role = Role::kNone;
+      }
+      ++count;
+    }
+    columns_.resize(count);
+    return absl::OkStatus();
+  }
+
+  void AppendKey(const Column& column, std::string& raw) {
+    if (raw.size() > 1) raw.push_back(',');
+    raw.append(column.key);
+  }
+
+  // Validates `json` (with SIMDJSON_PADDING readable bytes after it) and appends it
+  // minified to `raw`. Returns false, appending nothing, when it is not valid JSON.
+  // Sets `*is_null` when it is the literal null.
+  bool AppendValidJson(const char* json, size_t size, std::string& raw, bool* is_null) {
+    simdjson::dom::element root;
+    if (dom_parser_.parse(json, size, false).get(root) != simdjson::SUCCESS) return false;
+    *is_null = root.is_null();
+    if (*is_null) return true;
+    const size_t at = raw.size();
+    raw.resize(at + size + simdjson::SIMDJSON_PADDING);
+    size_t written = 0;
+    if (simdjson::minify(json, size, &raw[at], written) != simdjson::SUCCESS) {
+      raw.resize(at);
+      return false;
+    }
+    raw.resize(at + written);
+    return true;
+  }
+
+  absl::Status ConvertRow(simdjson::ondemand::array& row, size_t table_index,
+                          size_t row_index, const LogEmitter& emit) {
+    std::string& raw = *log_.mutable_raw();
+    raw.clear();
+    if (raw.capacity() < raw_reserve_) raw.reserve(raw_reserve_);
+    raw.push_back('{');
+    absl::string_view role_value[kRoleCount];
+    const size_t column_count = columns_.size();
+    size_t column = 0;
+    for (auto cell_result : row) {
+      simdjson::ondemand::value cell;
+      simdjson::error_code error = cell_result.get(cell);
+      if (error) return CellError(error, table_index, row_index, column);
+      if (column >= column_count) {
+        return Invalid(absl::StrCat("row ", row_index, " of table ", table_index,
+                                    " has more cells than its ", column_count, " columns"));
+      }
+      const Column& c = columns_[column];
+      const absl::string_view token =
+          internal_convert::TrimTrailingJsonWhitespace(ToAbsl(cell.raw_json_token()));
+      if (token.empty()) return CellError(simdjson::TAPE_ERROR, table_index, row_index, column);
+      switch (token[0]) {
+        case '"': {
+          if (token.size() < 2 || token.back() != '"') {
+            return InvalidCell("not a JSON string", token, table_index, row_index, column);
+          }
+          if (token.size() == 2) {  // ""
+            if (options_.keep_empty_strings && c.role != Role::kIngestionTime) {
+              AppendKey(c, raw);
+              raw.append("\"\"");
+            }
+            break;
+          }
+          if (c.role != Role::kNone) {
+            absl::string_view content = token.substr(1, token.size() - 2);
+            if (content.find('\\') != absl::string_view::npos) {
+              std::string& buffer = role_buffer_[static_cast<int>(c.role)];
+              buffer.clear();
+              if (!internal_convert::UnescapeJsonString(content, &buffer)) {
+                return InvalidCell("malformed escape in a string", token, table_index,
+                                   row_index, column);
+              }
+              content = buffer;
+            }
+            role_value[static_cast<int>(c.role)] = content;
+            if (c.role == Role::kIngestionTime) break;
+          }
+          const size_t mark = raw.size();
+          AppendKey(c, raw);
+          if (c.kind == Kind::kDynamic) {
+            absl::StatusOr<bool> kept =
+                AppendDynamic(token, raw, table_index, row_index, column);
+            if (!kept.ok()) return kept.status();
+            if (!*kept) raw.resize(mark);
+          } else if (!internal_convert::AppendJsonStringToken(token, &raw)) {
+            return InvalidCell("malformed escape in a string", token, table_index,
+                               row_index, column);
+          }
+          break;
+        }
+        case 'n':
+          if (token != "null") {
+            return InvalidCell("not a JSON value", token, table_index, row_index, column);
+          }
+          break;
+        case 't':
+        case 'f':
+          if (token != "true" && token != "false") {
+            return InvalidCell("not a JSON value", token, table_index, row_index, column);
+          }
+          if (c.role == Role::kIngestionTime) break;
+          AppendKey(c, raw);
+          raw.append(token.data(), token.size());
+          break;
+        case '{':
+        case '[': {
+          std::string_view json_text;
+          if (token[0] == '{') {
+            simdjson::ondemand::object object;
+            error = cell.get_object().get(object);
+            if (!error) error = object.raw_json().get(json_text);
+          } else {
+            simdjson::ondemand::array array;
+            error = cell.get_array().get(array);
+            if (!error) error = array.raw_json().get(json_text);
+          }
+          if (error) return CellError(error, table_index, row_index, column);
+          if (c.role == Role::kIngestionTime) break;
+          const absl::string_view json =
+              internal_convert::TrimTrailingJsonWhitespace(ToAbsl(json_text));
+          AppendKey(c, raw);
+          bool is_null = false;
+          if (!AppendValidJson(json.data(), json.size(), raw, &is_null)) {
+            return InvalidCell("not valid JSON", json, table_index, row_index, column);
+          }
+          break;
+        }
+        default:
+          if (!internal_convert::IsJsonNumber(token)) {
+            return InvalidCell("not a JSON value", token, table_index, row_index, column);
+          }
+          if (c.role == Role::kIngestionTime) break;
+          AppendKey(c, raw);
+          if (c.kind == Kind::kDecimal) {
+            raw.push_back('"');
+            raw.append(token.data(), token.size());
+            raw.push_back('"');
+          } else {
+            raw.append(token.data(), token.size());
+          }
+          break;
+      }
+      ++column;
+    }
+    if (column != column_count) {
+      return Invalid(absl::StrCat("row ", row_index, " of table ", table_index, " has ",
+                                  column, " cells but the table has ", column_count,
+                                  " columns"));
+    }
+    return FinishRow(raw, role_value, emit);
+  }
+
+  // Converts a dynamic cell (a JSON string token whose content should be JSON).
+  // Appends the nested JSON and returns true, or returns false when the content is
+  // the literal null (nothing appended); content that is not JSON is kept as a string.
+  absl::StatusOr<bool> AppendDynamic(absl::string_view token, std::string& raw,
+                                     size_t table_index, size_t row_index, size_t column) {
+    const absl::string_view content = token.substr(1, token.size() - 2);
+    dynamic_buffer_.clear();
+    dynamic_buffer_.reserve(content.size() + simdjson::SIMDJSON_PADDING);
+    if (!internal_convert::UnescapeJsonString(content, &dynamic_buffer_)) {
+      return InvalidCell("malformed escape in a string", token, table_index, row_index,
+                         column);
+    }
+    bool is_null = false;
+    if (AppendValidJson(dynamic_buffer_.data(), dynamic_buffer_.size(), raw, &is_null)) {
+      return !is_null;
+    }
+    if (!internal_convert::AppendJsonStringToken(token, &raw)) {
+      return InvalidCell("malformed escape in a string", token, table_index, row_index,
+                         column);
+    }
+    return true;
+  }
+
+  const std::string& NowText() {
+    if (now_text_.empty()) {
+      now_text_ = internal_convert::FormatRfc3339(options_.clock ? options_.clock()
+                                                                 : absl::Now());
+    }
+    return now_text_;
+  }
+
+  absl::Status FinishRow(std::string& raw, const absl::string_view* role_value,
+                         const LogEmitter& emit) {
+    const absl::string_view time_generated =
+        role_value[static_cast<int>(Role::kTimeGenerated)];
+    const absl::string_view ingestion = role_value[static_cast<int>(Role::kIngestionTime)];
+    const absl::string_view type = role_value[static_cast<int>(Role::kType)];
+    const absl::string_view item_id = role_value[static_cast<int>(Role::kItemId)];
+    const size_t hashed_size = raw.size();
+
+    std::string& timestamp = *log_.mutable_timestamp();
+    if (time_generated.empty() ||
+        !internal_convert::NormalizeRfc3339(time_generated, &timestamp)) {
+      absl::string_view source = "now";
+      if (!ingestion.empty() && internal_convert::NormalizeRfc3339(ingestion, &timestamp)) {
+        source = "ingestion_time";
+      } else {
+        timestamp = NowText();
+      }
+      if (raw.size() > 1) raw.push_back(',');
+      raw.push_back('"');
+      raw.append(kTimestampSourceField.data(), kTimestampSourceField.size());
+      raw.append("\":\"");
+      raw.append(source.data(), source.size());
+      raw.push_back('"');
+    }
+    raw.push_back('}');
+    if (raw.size() > raw_reserve_) raw_reserve_ = raw.size() + raw.size() / 4;
+
+    const absl::string_view table = type.empty() ? absl::string_view(table_name_) : type;
+    internal_convert::Murmur3Hasher hasher;
+    hasher.UpdateField(options_.workspace_id);
+    hasher.UpdateField(table);
+    if (!item_id.empty()) {
+      hasher.UpdateField("_ItemId");
+      hasher.UpdateField(item_id);
+    } else {
+      hasher.UpdateField("row");
+      hasher.UpdateField(absl::string_view(raw.data(), hashed_size));
+    }
+    char id[36];
+    internal_convert::FormatUuid(hasher.Finish(), id);
+    log_.set_id(id, sizeof(id));
+    log_.set_datatype(options_.data_type);
+    log_.set_datasource(options_.data_source);
+    log_.set_tenantid(options_.tenant_id);
+
+    RowMeta meta;
+    meta.table = table;
+    meta.item_id = item_id;
+    meta.ingestion_time = ingestion;
+    return emit(std::move(log_), meta);
+  }
+
+  ConvertOptions options_;
+  simdjson::ondemand::parser parser_;
+  simdjson::dom::parser dom_parser_;
+  std::unique_ptr<char[]> copy_;
+  size_t copy_capacity_ = 0;
+  std::vector<Column> columns_;
+  std::string table_name_;
+  std::string dynamic_buffer_;
+  std::string role_buffer_[kRoleCount];
+  std::string now_text_;
+  size_t raw_reserve_ = 256;
+  plugins::Log log_;
+  // Valid during ConvertPadded only.
+  absl::string_view body_;
+  simdjson::ondemand::document* doc_ = nullptr;
+};
+
+// Converts one answer with a fresh LogConverter; see LogConverter::Convert for the
+// behaviour and the status codes. `body` is copied into a padded buffer.
+// Thread-safe (nothing is shared between calls).
+inline absl::StatusOr<ConvertSummary> ConvertAnswer(absl::string_view body,
+                                                    const ConvertOptions& options,
+                                                    const LogEmitter& emit) {
+  LogConverter converter(options);
+  return converter.Convert(body, emit);
+}
+
+// ConvertAnswer without the copy: `body` must have simdjson::SIMDJSON_PADDING readable bytes
+// after its end (see LogConverter::ConvertPadded). Thread-safe.
+inline absl::StatusOr<ConvertSummary> ConvertPaddedAnswer(simdjson::padded_string_view body,
+                                                          const ConvertOptions& options,
+                                                          const LogEmitter& emit) {
+  LogConverter converter(options);
+  return converter.ConvertPadded(body, emit);
+}
+
+// Converts `body` and writes each Log to `out` as one line of protobuf's JSON mapping
+// (field names as json_name: "id", "dataType", "dataSource", "@timestamp", "tenantId",
+// "raw"; empty fields left out), for the `convert` subcommand.
+// Returns what ConvertAnswer returns, or kUnavailable when writing to `out` fails
+// (the message says after how many lines). Thread-safe if `out` is not shared.
+inline absl::StatusOr<ConvertSummary> ConvertAnswerToJsonLines(absl::string_view body,
+                                                               const ConvertOptions& options,
+                                                               std::ostream& out) {
+  std::string line;
+  size_t lines = 0;
+  google::protobuf::util::JsonPrintOptions print_options;
+  return ConvertAnswer(body, options,
+                       [&](plugins::Log&& log, const RowMeta&) -> absl::Status {
+                         line.clear();
+                         auto status = google::protobuf::util::MessageToJsonString(
+                             log, &line, print_options);
+                         if (!status.ok()) {
+                           return absl::InternalError(absl::StrCat(
+                               "printing Log ", lines, " as JSON: ", status.ToString()));
+                         }
+                         line.push_back('\n');
+                         out.write(line.data(), static_cast<std::streamsize>(line.size()));
+                         if (!out) {
+                           return absl::UnavailableError(absl::StrCat(
+                               "writing JSON lines: the output stream failed after ",
+                               lines, " lines"));
+                         }
+                         ++lines;
+                         return absl::OkStatus();
+                       });
+}
+
+}  // namespace loganalytics
+
+#endif  // LOGANALYTICS_CONVERT_LOG_CONVERTER_H_
