@@ -44,6 +44,12 @@ class TokenCredential {
 
   // A short, secret-free description for logs ("client secret for app 1234…").
   virtual std::string Describe() const = 0;
+
+  // Tells the credential that the token it gave for `scope` was rejected (e.g. the
+  // API answered 401 to it), so a caching credential stops handing it out. The
+  // default does nothing: credentials that do not cache need not override it.
+  // Thread-safe.
+  virtual void Invalidate(absl::string_view scope) { (void)scope; }
 };
 
 }  // namespace azure_auth
