@@ -18,7 +18,9 @@
 // the host only: never the path, query string, headers or body.
 //
 // Example:
-//   http::CurlTransport transport({.ca_file = "/etc/ssl/corp-ca.pem"});
+//   http::CurlTransport::Options options;
+//   options.ca_file = "/etc/ssl/corp-ca.pem";   // or empty: the system bundle
+//   http::CurlTransport transport(options);
 //   http::HttpRequest request;
 //   request.method = "POST";
 //   request.url = "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/token";
@@ -52,6 +54,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "http/http_transport.h"
+#include "http/internal/curl_callbacks.h"
 
 namespace http {
 
@@ -61,68 +64,6 @@ namespace curl_internal {
 inline void GlobalInitOnce() {
   static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
   (void)init;
-}
-
-// The host of `url` without any "user:password@" part, for messages.
-inline std::string SafeHost(absl::string_view url) {
-  std::string host = HostOf(url);
-  size_t at = host.rfind('@');
-  if (at != std::string::npos) host.erase(0, at + 1);
-  return host.empty() ? "(no host)" : host;
-}
-
-// curl's error text, unless it could carry the URL's path or query (which may hold
-// secrets): then nothing.
-inline std::string SafeDetail(absl::string_view detail, absl::string_view url) {
-  size_t start = url.find("://");
-  start = start == absl::string_view::npos ? 0 : start + 3;
-  size_t path = url.find_first_of("/?#", start);
-  if (path != absl::string_view::npos) {
-    absl::string_view rest = url.substr(path);
-    if (rest.size() > 1 && absl::StrContains(detail, rest)) return "";
-  }
-  if (absl::StrContains(detail, "@")) return "";  // might echo credentials in the URL
-  return std::string(absl::StripAsciiWhitespace(detail));
-}
-
-struct Transfer {
-  HttpResponse* response;
-  size_t max_bytes;
-  bool over_limit = false;
-};
-
-inline size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  auto* transfer = static_cast<Transfer*>(user);
-  size_t n = size * count;
-  std::string& body = transfer->response->body;
-  if (n > transfer->max_bytes - std::min(transfer->max_bytes, body.size())) {
-    transfer->over_limit = true;
-    return 0;  // a value other than n aborts the transfer with CURLE_WRITE_ERROR
-  }
-  body.append(data, n);
-  return n;
-}
-
-inline size_t OnHeader(char* data, size_t size, size_t count, void* user) {
-  auto* transfer = static_cast<Transfer*>(user);
-  size_t n = size * count;
-  absl::string_view line(data, n);
-  if (absl::StartsWith(line, "HTTP/")) {
-    // A new response starts (after 100 Continue or a proxy's CONNECT answer): only
-    // the final response's headers are kept.
-    transfer->response->headers.clear();
-    return n;
-  }
-  size_t colon = line.find(':');
-  if (colon == absl::string_view::npos) return n;  // the blank line, or junk
-  absl::string_view name = absl::StripAsciiWhitespace(line.substr(0, colon));
-  absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 1));
-  if (!name.empty()) transfer->response->headers.emplace_back(name, value);
-  return n;
-}
-
-inline bool HasLineBreak(absl::string_view s) {
-  return s.find_first_of("\r\n") != absl::string_view::npos;
 }
 
 // Milliseconds for a curl timeout option: 0 (none) for an infinite duration, at least 1.
