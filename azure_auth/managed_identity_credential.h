@@ -161,10 +161,11 @@ class ManagedIdentityCredential : public TokenCredential {
       }
       const bool retryable = status == 404 || status == 410 || status == 429 ||
                              (status >= 500 && status <= 599);
-      if (!retryable) return FinalError(where, status, response->body, sensitive);
+      const std::string body = azure_auth_internal::RedactText(response->body, sensitive);
+      if (!retryable) return FinalError(where, status, body, sensitive);
       if (attempt >= options_.retry.max_retries) {
         std::string detail = azure_auth_internal::Sanitize(
-            ParseTokenError(status, response->body).message());
+            ParseTokenError(status, body).message());
         return azure_auth_internal::Redact(
             absl::Status(status == 429 ? absl::StatusCode::kResourceExhausted
                                        : absl::StatusCode::kUnavailable,

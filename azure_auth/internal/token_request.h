@@ -34,6 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "azure_auth/internal/json_fields.h"
+#include "azure_auth/internal/json_writer.h"
 #include "azure_auth/internal/openssl_util.h"
 #include "azure_auth/internal/url_encode.h"
 #include "azure_auth/token_credential.h"
@@ -44,23 +45,36 @@
 
 namespace azure_auth_internal {
 
-// `status` with every occurrence of each sensitive value (at least 4 bytes long, as
-// given and percent-encoded) replaced by "[redacted]"; the code is kept.
-inline absl::Status Redact(const absl::Status& status,
-                           const std::vector<std::string>& sensitive) {
-  if (status.ok()) return status;
-  std::string message(status.message());
-  bool changed = false;
+// The forms a sensitive value can take in text from a server or in a message: as
+// given, percent-encoded (a form echoed back), and JSON-escaped.
+inline std::vector<std::string> SensitiveForms(const std::string& value) {
+  std::string json;
+  AppendJsonString(&json, value);
+  return {value, PercentEncode(value), json.substr(1, json.size() - 2)};
+}
+
+// `text` with every form of each sensitive value at least 4 bytes long replaced by
+// "[redacted]".
+inline std::string RedactText(std::string text,
+                              const std::vector<std::string>& sensitive) {
   for (const std::string& value : sensitive) {
     if (value.size() < 4) continue;
-    for (const std::string& form : {value, PercentEncode(value)}) {
-      if (message.find(form) != std::string::npos) {
-        message = absl::StrReplaceAll(message, {{form, "[redacted]"}});
-        changed = true;
+    for (const std::string& form : SensitiveForms(value)) {
+      if (text.find(form) != std::string::npos) {
+        text = absl::StrReplaceAll(text, {{form, "[redacted]"}});
       }
     }
   }
-  return changed ? absl::Status(status.code(), message) : status;
+  return text;
+}
+
+// `status` with its message passed through RedactText; the code is kept.
+inline absl::Status Redact(const absl::Status& status,
+                           const std::vector<std::string>& sensitive) {
+  if (status.ok()) return status;
+  std::string message = RedactText(std::string(status.message()), sensitive);
+  if (message == status.message()) return status;
+  return absl::Status(status.code(), message);
 }
 
 // `status` with `prefix` + ": " in front of its message, code kept.
@@ -124,7 +138,10 @@ inline absl::StatusOr<azure_auth::AccessToken> SendTokenRequest(
     }
     return token;
   }
-  absl::Status error = azure_auth::ParseTokenError(response->status, response->body);
+  // Redacted before parsing: a message quotes at most a prefix of the body, which
+  // could otherwise cut an echoed secret into a piece Redact no longer recognises.
+  absl::Status error = azure_auth::ParseTokenError(
+      response->status, RedactText(response->body, request.sensitive));
   std::string retry_after;
   if (std::optional<std::string> value = response->Header("Retry-After")) {
     std::string clean = SanitizeId(absl::StripAsciiWhitespace(*value));
