@@ -1,0 +1,660 @@
+// File: utmstack_sink/engine_sink.h
+//
+// EngineSink streams plugins::Log messages to the UTMStack engine over gRPC
+// (`plugins.Engine/Input`, a bidirectional stream) on a Unix socket, the way the
+// engine expects plugins to, but without losing or stalling on faults:
+//
+//  - Pipelined: one stream carries many Logs in flight. The in-flight window is
+//    bounded both by count (`window_logs`) and by serialized bytes (`window_bytes`).
+//    Consecutive writes are coalesced: all but the last queued write carry gRPC's
+//    buffer hint, so a burst of Logs leaves in a few socket writes.
+//  - Cumulative acks: `Ack.lastId` means "everything I sent on this stream up to and
+//    including the Log with this id has been taken". Ids are matched by position
+//    (the first pending Log with that id, searching from the oldest), so repeated
+//    ids and engines that ack only some Logs both work.
+//  - Faults never end the process: a missing socket, an engine restart, a stream
+//    closed with an error, or the socket file replaced by a new engine make the sink
+//    reconnect with exponential backoff and resend, in order, every Log not yet
+//    acknowledged. The engine may therefore see a Log twice after a reconnect; it
+//    never misses one that Flush() reported as acknowledged.
+//  - Honest completion: Flush() returns OK only once the engine acknowledged every
+//    Log taken before the call, and kDeadlineExceeded otherwise (nothing dropped).
+//    Close() reports exactly how many Logs were not acknowledged, and which.
+//
+// Threads: Send/Flush/Close/stats are called from any thread. Inside, one writer
+// thread owns the connection (connects, writes, reconnects) and, per stream, one
+// reader thread applies acks. The synchronous gRPC API is used because each side of
+// the stream is a plain loop (write what is queued; read acks) and blocking on the
+// stream is exactly the backpressure wanted; the callback API would need the same
+// queue and a state machine around it, for no gain with a single stream.
+//
+// Memory: at most `window_bytes` of serialized Logs (plus ~150 bytes of bookkeeping
+// per pending Log, at most `window_logs` of them) are held, plus gRPC's own
+// buffers for the one stream (bounded by HTTP/2 flow control).
+//
+// Example:
+//   utmstack_sink::EngineSinkOptions options;
+//   options.socket_path = "/workdir/sockets/engine_server.sock";
+//   absl::StatusOr<std::unique_ptr<utmstack_sink::EngineSink>> sink =
+//       utmstack_sink::EngineSink::Create(options);
+//   if (!sink.ok()) return sink.status();           // e.g. path over 107 bytes
+//   for (plugins::Log& log : page_logs) {
+//     absl::Status s = (*sink)->Send(std::move(log), absl::Now() + absl::Seconds(30));
+//     if (!s.ok()) return s;                        // kDeadlineExceeded: window full
+//   }
+//   absl::Status flushed = (*sink)->Flush(absl::Now() + absl::Minutes(1));
+//   if (flushed.ok()) checkpoint.Save(page_cursor); // every Log acknowledged
+//   ...
+//   absl::Status closed = (*sink)->Close(absl::Now() + absl::Seconds(10));
+#ifndef UTMSTACK_SINK_ENGINE_SINK_H_
+#define UTMSTACK_SINK_ENGINE_SINK_H_
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/plugins.grpc.pb.h"
+#include "proto/plugins.pb.h"
+#include "utmstack_sink/internal/validate_log.h"
+#include "utmstack_sink/sink.h"
+
+namespace utmstack_sink {
+
+// Unix socket paths (sun_path) hold at most 107 bytes plus the terminating NUL.
+inline constexpr size_t kMaxUnixSocketPathBytes = 107;
+
+struct EngineSinkOptions {
+  // The engine's socket, e.g. "$WORK_DIR/sockets/engine_server.sock" (at most 107
+  // bytes). It need not exist yet: the sink connects when it appears.
+  std::string socket_path;
+  // In-flight window: Logs taken by Send() and not yet acknowledged. Send() blocks
+  // while either bound would be exceeded.
+  size_t window_logs = 4096;
+  size_t window_bytes = size_t{16} << 20;
+  // Largest serialized Log accepted. 4 MiB is the default receive limit of a gRPC
+  // server (the engine's); a larger Log would end the stream each time it is sent.
+  // Must not exceed window_bytes.
+  size_t max_log_bytes = size_t{4} << 20;
+  // Wait between connection attempts: starts at min, doubles after each attempt that
+  // got no Log acknowledged, back to min after one that did.
+  absl::Duration reconnect_backoff_min = absl::Milliseconds(100);
+  absl::Duration reconnect_backoff_max = absl::Seconds(5);
+  // How often the socket file is checked while a stream is open: if a new engine
+  // replaced it (another inode at the path), the sink moves to the new engine.
+  // absl::InfiniteDuration() turns the check off.
+  absl::Duration socket_check_interval = absl::Seconds(1);
+  // A burst of queued Logs is written with the buffer hint until this many bytes,
+  // then flushed; larger batches save syscalls, smaller ones cut latency.
+  size_t max_coalesced_bytes = size_t{256} << 10;
+  // Makes the stub for one connection attempt. Unset: a fresh channel to
+  // unix://socket_path made by MakeEngineChannel(). Tests and other transports plug
+  // in here (grpc_cpp_plugin's MockEngineStub, another channel).
+  std::function<std::unique_ptr<plugins::Engine::StubInterface>()> stub_factory;
+};
+
+// Counters for the service's metrics. All are totals since Create().
+struct EngineSinkStats {
+  uint64_t taken = 0;           // Logs accepted by Send()
+  uint64_t sent = 0;            // Log writes completed on a stream, resends included
+  uint64_t acked = 0;           // Logs acknowledged by the engine
+  uint64_t resent = 0;          // Log writes repeating one made on an earlier stream
+  uint64_t reconnects = 0;      // streams opened after the first one
+  uint64_t unmatched_acks = 0;  // acks naming no Log in flight (ignored)
+  size_t pending_logs = 0;      // taken, not yet acknowledged
+  size_t pending_bytes = 0;     // their serialized size
+  size_t max_pending_bytes = 0; // high-water mark of pending_bytes
+  bool streaming = false;       // a stream to the engine is open (or opening)
+  absl::Status last_error;      // the last connection or stream failure (OK: none)
+};
+
+// Returns a channel to the engine at unix://`socket_path` with the arguments the sink
+// needs: its own subchannel pool (a new channel really makes a new connection, so a
+// replaced socket file is reached), gRPC's retries off (the sink resends itself and
+// retry buffering would copy every Log), reconnect backoff from `options`, and
+// keepalive pings every 6 minutes (a Go gRPC server, like the engine, by default
+// closes connections that ping more often than every 5 minutes). No TLS: the socket
+// file's permissions are the access control. Thread-safe.
+inline std::shared_ptr<grpc::Channel> MakeEngineChannel(const EngineSinkOptions& options) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  const auto ms = [](absl::Duration d) {
+    return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 100,
+                                                INT32_MAX));
+  };
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, ms(options.reconnect_backoff_min));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, ms(options.reconnect_backoff_min));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, ms(options.reconnect_backoff_max));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 6 * 60 * 1000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  return grpc::CreateCustomChannel("unix://" + options.socket_path,
+                                   grpc::InsecureChannelCredentials(), args);
+}
+
+class EngineSink final : public Sink {
+ public:
+  // Validates `options` and starts the sink; it connects in the background, so a
+  // missing socket is not an error here. Returns kInvalidArgument when the socket path
+  // is empty, not absolute or over 107 bytes, a window bound is 0, max_log_bytes
+  // exceeds window_bytes, or the backoff bounds are not 0 < min <= max.
+  // Thread-safe.
+  static absl::StatusOr<std::unique_ptr<EngineSink>> Create(EngineSinkOptions options) {
+    const std::string& path = options.socket_path;
+    if (path.empty() || path[0] != '/') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "engine socket path \"", path,
+          "\" must be an absolute path, e.g. /workdir/sockets/engine_server.sock: "
+          "set engine.socket"));
+    }
+    if (path.size() > kMaxUnixSocketPathBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "engine socket path ", path, " is ", path.size(),
+          " bytes, over the 107-byte limit of Unix socket paths: use a shorter "
+          "WORK_DIR or engine.socket"));
+    }
+    if (options.window_logs == 0 || options.window_bytes == 0) {
+      return absl::InvalidArgumentError(
+          "EngineSinkOptions: window_logs and window_bytes must be at least 1");
+    }
+    if (options.max_log_bytes == 0 || options.max_log_bytes > options.window_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "EngineSinkOptions: max_log_bytes (", options.max_log_bytes,
+          ") must be between 1 and window_bytes (", options.window_bytes, ")"));
+    }
+    if (options.reconnect_backoff_min <= absl::ZeroDuration() ||
+        options.reconnect_backoff_max < options.reconnect_backoff_min) {
+      return absl::InvalidArgumentError(
+          "EngineSinkOptions: need 0 < reconnect_backoff_min <= reconnect_backoff_max");
+    }
+    if (options.max_coalesced_bytes == 0) options.max_coalesced_bytes = 1;
+    return std::unique_ptr<EngineSink>(new EngineSink(std::move(options)));
+  }
+
+  EngineSink(const EngineSink&) = delete;
+  EngineSink& operator=(const EngineSink&) = delete;
+
+  // Closes without waiting for acknowledgements (Close(absl::Now())) if Close() was
+  // not called. Logs still pending are dropped.
+  ~EngineSink() override { (void)Close(absl::Now()); }
+
+  // Takes `log` for delivery and returns without waiting for its acknowledgement.
+  // While the window is full, waits for room until `deadline`.
+  // Returns OK (the Log is taken: it will be delivered or reported by Close), or,
+  // with the Log NOT taken:
+  //   kDeadlineExceeded   the window stayed full until `deadline` (backpressure)
+  //   kInvalidArgument    the Log can never be sent: a field is not UTF-8, or it is
+  //                       larger than max_log_bytes
+  //   kFailedPrecondition Close() has been called
+  // Thread-safe; concurrent Sends keep their own order only per calling thread.
+  absl::Status Send(plugins::Log log, absl::Time deadline) override {
+    const size_t bytes = log.ByteSizeLong();
+    if (absl::Status s =
+            utmstack_sink_internal::ValidateLog(log, bytes, options_.max_log_bytes);
+        !s.ok()) {
+      return s;
+    }
+    auto shared = std::make_shared<const plugins::Log>(std::move(log));
+    absl::MutexLock lock(&mu_);
+    while (!closing_ && !HasRoomLocked(bytes)) {
+      if (space_cv_.WaitWithDeadline(&mu_, deadline) && !closing_ &&
+          !HasRoomLocked(bytes)) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            "engine sink window full until the deadline (", pending_.size(), " logs, ",
+            pending_bytes_, " bytes unacknowledged; window ", options_.window_logs,
+            " logs / ", options_.window_bytes,
+            " bytes): the log was not taken, send it again later; engine: ",
+            ConnectionStateLocked()));
+      }
+    }
+    if (closing_) return ClosedError("Send");
+    pending_.push_back(Entry{std::move(shared), bytes, false});
+    pending_bytes_ += bytes;
+    max_pending_bytes_ = std::max(max_pending_bytes_, pending_bytes_);
+    ++taken_;
+    if (next_send_ + 1 == pending_.size()) work_cv_.Signal();
+    return absl::OkStatus();
+  }
+
+  // Waits until the engine acknowledged every Log taken before this call, or
+  // `deadline`. Returns OK, kDeadlineExceeded (saying how many are still pending and
+  // why the engine may not be answering; they stay queued and are resent as needed),
+  // or kFailedPrecondition after Close(). Thread-safe.
+  absl::Status Flush(absl::Time deadline) override {
+    absl::MutexLock lock(&mu_);
+    if (closing_) return ClosedError("Flush");
+    const uint64_t target = taken_;
+    while (acked_ < target) {
+      if (acked_cv_.WaitWithDeadline(&mu_, deadline) && acked_ < target) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            "engine did not acknowledge ", target - acked_,
+            " of the logs sent before Flush by the deadline (", PendingSummaryLocked(),
+            "); they stay queued and are resent if the stream is replaced; engine: ",
+            ConnectionStateLocked()));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Stops taking Logs (Send and Flush then fail with kFailedPrecondition, blocked
+  // Sends included), waits until every taken Log is acknowledged or `deadline`, then
+  // ends the stream (half-close when all is acknowledged, cancel otherwise) and stops
+  // the sink's threads. Returns OK when nothing is left unacknowledged, else
+  // kDeadlineExceeded naming how many Logs were not acknowledged and the first and
+  // last of their ids; TakeUnacknowledged() hands them back. Calling Close again
+  // returns the first result. Thread-safe.
+  absl::Status Close(absl::Time deadline) override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (close_status_.has_value()) return *close_status_;
+      if (!closing_) {
+        closing_ = true;
+        space_cv_.SignalAll();
+        acked_cv_.SignalAll();
+      }
+      while (!pending_.empty()) {
+        if (acked_cv_.WaitWithDeadline(&mu_, deadline)) break;
+      }
+      shutdown_ = true;
+      close_deadline_ = deadline;
+      if (!pending_.empty() && context_ != nullptr) context_->TryCancel();
+      work_cv_.SignalAll();
+    }
+    if (writer_.joinable()) writer_.join();
+    absl::MutexLock lock(&mu_);
+    if (!close_status_.has_value()) {
+      if (pending_.empty()) {
+        close_status_ = absl::OkStatus();
+      } else {
+        close_status_ = absl::DeadlineExceededError(absl::StrCat(
+            "engine sink closed with ", pending_.size(),
+            " logs not acknowledged by the engine (first id ",
+            utmstack_sink_internal::PrintableId(pending_.front().log->id()),
+            ", last id ", utmstack_sink_internal::PrintableId(pending_.back().log->id()),
+            "): treat them as not delivered; engine: ", ConnectionStateLocked()));
+      }
+    }
+    return *close_status_;
+  }
+
+  // After Close(): returns the Logs that were not acknowledged, oldest first, and
+  // forgets them (so a caller can spool them). Before Close(): returns nothing.
+  // Thread-safe.
+  std::vector<plugins::Log> TakeUnacknowledged() {
+    absl::MutexLock lock(&mu_);
+    std::vector<plugins::Log> out;
+    if (!close_status_.has_value()) return out;
+    out.reserve(pending_.size());
+    for (const Entry& e : pending_) out.push_back(*e.log);
+    pending_.clear();
+    pending_bytes_ = 0;
+    return out;
+  }
+
+  // Returns a snapshot of the counters. Thread-safe.
+  EngineSinkStats stats() const {
+    absl::MutexLock lock(&mu_);
+    EngineSinkStats s;
+    s.taken = taken_;
+    s.sent = sent_;
+    s.acked = acked_;
+    s.resent = resent_;
+    s.reconnects = streams_ > 0 ? streams_ - 1 : 0;
+    s.unmatched_acks = unmatched_acks_;
+    s.pending_logs = pending_.size();
+    s.pending_bytes = pending_bytes_;
+    s.max_pending_bytes = max_pending_bytes_;
+    s.streaming = context_ != nullptr && !stream_broken_;
+    s.last_error = last_error_;
+    return s;
+  }
+
+  // Returns the options the sink runs with. Thread-safe.
+  const EngineSinkOptions& options() const { return options_; }
+
+ private:
+  struct Entry {
+    std::shared_ptr<const plugins::Log> log;  // shared with a writer mid-write
+    size_t bytes;                             // serialized size
+    bool written;                             // handed to some stream already
+  };
+
+  // How a stream ended, as the writer sees it.
+  enum class StreamEnd { kBroken, kReplaced, kShutdown };
+
+  explicit EngineSink(EngineSinkOptions options)
+      : options_(std::move(options)), writer_([this] { RunWriter(); }) {}
+
+  bool HasRoomLocked(size_t bytes) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return pending_.size() < options_.window_logs &&
+           pending_bytes_ + bytes <= options_.window_bytes;
+  }
+
+  absl::Status ClosedError(const char* what) const {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "engine sink for ", options_.socket_path, " is closed: ", what, " after Close"));
+  }
+
+  std::string PendingSummaryLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (pending_.empty()) return "none pending";
+    return absl::StrCat(
+        pending_.size(), " pending, first id ",
+        utmstack_sink_internal::PrintableId(pending_.front().log->id()), ", last id ",
+        utmstack_sink_internal::PrintableId(pending_.back().log->id()));
+  }
+
+  // For messages: what the connection is doing now, and the last failure.
+  std::string ConnectionStateLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::string state;
+    if (context_ != nullptr && !stream_broken_) {
+      state = absl::StrCat("stream open to unix://", options_.socket_path, ", ",
+                           stream_acked_, " logs acknowledged on it");
+      if (!last_error_.ok()) absl::StrAppend(&state, "; before it: ", last_error_.message());
+    } else if (!last_error_.ok()) {
+      state = std::string(last_error_.message());
+    } else {
+      state = absl::StrCat("connecting to unix://", options_.socket_path);
+    }
+    return state;
+  }
+
+  // Why the socket cannot be connected to now, or OK with its identity.
+  absl::Status CheckSocket(dev_t* dev, ino_t* ino) const {
+    const std::string& path = options_.socket_path;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      const int err = errno;
+      if (err == ENOENT) {
+        return absl::UnavailableError(absl::StrCat(
+            "engine socket ", path,
+            " does not exist: is the UTMStack engine running? set engine.socket"));
+      }
+      if (err == EACCES) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "cannot reach engine socket ", path, ": ", std::strerror(err),
+            ": run the plugin as a user the socket's directory permissions allow"));
+      }
+      return absl::UnavailableError(
+          absl::StrCat("cannot stat engine socket ", path, ": ", std::strerror(err)));
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, " exists but is not a Unix socket: point engine.socket at the "
+                "engine's socket"));
+    }
+    if (::access(path.c_str(), W_OK) != 0) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "no write permission on engine socket ", path,
+          " (connecting needs it): run the plugin as a user the socket allows"));
+    }
+    *dev = st.st_dev;
+    *ino = st.st_ino;
+    return absl::OkStatus();
+  }
+
+  bool SocketReplaced(dev_t dev, ino_t ino) const {
+    struct stat st;
+    // A missing file is not a replacement: the open stream may still work (an engine
+    // going away ends it soon enough), and there is nothing else to connect to.
+    return ::stat(options_.socket_path.c_str(), &st) == 0 &&
+           (st.st_dev != dev || st.st_ino != ino);
+  }
+
+  // Sleeps `d` unless Close() wants the writer to stop. Returns false on stop.
+  bool SleepUnlessShutdown(absl::Duration d) {
+    absl::MutexLock lock(&mu_);
+    const absl::Time until = absl::Now() + d;
+    while (!shutdown_) {
+      if (work_cv_.WaitWithDeadline(&mu_, until)) break;
+    }
+    return !shutdown_;
+  }
+
+  // The writer thread: connect, stream, and reconnect until Close().
+  void RunWriter() {
+    absl::Duration backoff = options_.reconnect_backoff_min;
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (shutdown_) return;
+      }
+      dev_t dev = 0;
+      ino_t ino = 0;
+      absl::Status socket = CheckSocket(&dev, &ino);
+      if (!socket.ok()) {
+        {
+          absl::MutexLock lock(&mu_);
+          last_error_ = socket;
+        }
+        if (!SleepUnlessShutdown(backoff)) return;
+        backoff = std::min(backoff * 2, options_.reconnect_backoff_max);
+        continue;
+      }
+      uint64_t acked_before;
+      {
+        absl::MutexLock lock(&mu_);
+        acked_before = acked_;
+      }
+      const StreamEnd end = RunStream(dev, ino);
+      if (end == StreamEnd::kShutdown) return;
+      if (end == StreamEnd::kReplaced) {
+        backoff = options_.reconnect_backoff_min;
+        continue;  // a new engine is there now: go at once
+      }
+      bool progressed;
+      {
+        absl::MutexLock lock(&mu_);
+        progressed = acked_ > acked_before;
+      }
+      if (progressed) backoff = options_.reconnect_backoff_min;
+      if (!SleepUnlessShutdown(backoff)) return;
+      if (!progressed) backoff = std::min(backoff * 2, options_.reconnect_backoff_max);
+    }
+  }
+
+  // One Input stream, from opening to its end.
+  StreamEnd RunStream(dev_t dev, ino_t ino) {
+    std::unique_ptr<plugins::Engine::StubInterface> stub =
+        options_.stub_factory ? options_.stub_factory()
+                              : plugins::Engine::NewStub(MakeEngineChannel(options_));
+    grpc::ClientContext context;
+    {
+      absl::MutexLock lock(&mu_);
+      if (shutdown_) return StreamEnd::kShutdown;
+      context_ = &context;  // from here Close() can cancel the stream
+      stream_broken_ = false;
+      reader_done_ = false;
+      stream_acked_ = 0;
+      next_send_ = 0;       // resend everything unacknowledged, in order
+      ++streams_;
+    }
+    std::unique_ptr<grpc::ClientReaderWriterInterface<plugins::Log, plugins::Ack>>
+        stream = stub->Input(&context);
+    std::thread reader([this, &stream] { ReadAcks(stream.get()); });
+    StreamEnd end = WriteLoop(stream.get(), dev, ino);
+
+    bool clean = false;
+    if (end == StreamEnd::kShutdown) {
+      absl::MutexLock lock(&mu_);
+      clean = pending_.empty() && !stream_broken_;
+    }
+    if (clean && stream->WritesDone()) {
+      // Let the engine end the stream itself (it sees a clean end of input), within
+      // Close's deadline and at most a second: everything is acknowledged already.
+      absl::MutexLock lock(&mu_);
+      const absl::Time until = std::min(close_deadline_, absl::Now() + absl::Seconds(1));
+      while (!stream_broken_) {
+        if (work_cv_.WaitWithDeadline(&mu_, until)) break;
+      }
+    }
+    {
+      // A broken stream ends by itself (the reader sees its status); give the reader
+      // a moment so the engine's own status, not our cancellation, is what Finish()
+      // reports. Otherwise, or if that takes too long, cancel.
+      absl::MutexLock lock(&mu_);
+      const absl::Time until = absl::Now() + absl::Seconds(end == StreamEnd::kBroken ? 5 : 0);
+      while (!reader_done_) {
+        if (work_cv_.WaitWithDeadline(&mu_, until)) break;
+      }
+      if (!reader_done_) context.TryCancel();
+    }
+    reader.join();
+    const grpc::Status status = stream->Finish();
+    absl::MutexLock lock(&mu_);
+    context_ = nullptr;
+    stream_broken_ = true;
+    if (end == StreamEnd::kReplaced) {
+      last_error_ = absl::UnavailableError(absl::StrCat(
+          "engine socket ", options_.socket_path,
+          " was replaced by a new one; moved to the new engine"));
+    } else if (!status.ok() && end != StreamEnd::kShutdown) {
+      last_error_ = StreamError(status);
+    }
+    return end;
+  }
+
+  absl::Status StreamError(const grpc::Status& status) const {
+    std::string hint;
+    if (status.error_message().find("Connection refused") != std::string::npos) {
+      hint = ": the socket file exists but nothing listens on it; is the engine running?";
+    }
+    return absl::UnavailableError(absl::StrCat(
+        "stream to engine at unix://", options_.socket_path, " ended with gRPC code ",
+        static_cast<int>(status.error_code()), ": ", status.error_message(), hint,
+        "; reconnecting and resending unacknowledged logs"));
+  }
+
+  // Writes queued Logs until the stream breaks, the socket is replaced, or Close().
+  StreamEnd WriteLoop(grpc::ClientReaderWriterInterface<plugins::Log, plugins::Ack>* stream,
+                      dev_t dev, ino_t ino) {
+    const bool check_socket = options_.socket_check_interval != absl::InfiniteDuration();
+    absl::Time next_check = absl::Now() + options_.socket_check_interval;
+    std::vector<std::shared_ptr<const plugins::Log>> batch;
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        while (!shutdown_ && !stream_broken_ && next_send_ >= pending_.size()) {
+          if (work_cv_.WaitWithDeadline(&mu_, next_check)) break;
+        }
+        if (shutdown_) return StreamEnd::kShutdown;
+        if (stream_broken_) return StreamEnd::kBroken;
+        size_t bytes = 0;
+        while (next_send_ < pending_.size() && bytes < options_.max_coalesced_bytes) {
+          Entry& e = pending_[next_send_++];
+          if (e.written) ++resent_;
+          e.written = true;
+          bytes += e.bytes;
+          batch.push_back(e.log);
+        }
+      }
+      if (check_socket) {
+        const absl::Time now = absl::Now();
+        if (now >= next_check) {
+          next_check = now + options_.socket_check_interval;
+          if (SocketReplaced(dev, ino)) return StreamEnd::kReplaced;
+        }
+      }
+      size_t written = 0;
+      for (; written < batch.size(); ++written) {
+        grpc::WriteOptions write_options;
+        if (written + 1 < batch.size()) write_options.set_buffer_hint();
+        if (!stream->Write(*batch[written], write_options)) break;
+      }
+      const bool failed = written < batch.size();
+      batch.clear();
+      absl::MutexLock lock(&mu_);
+      sent_ += written;
+      if (failed) {
+        stream_broken_ = true;
+        return StreamEnd::kBroken;
+      }
+    }
+  }
+
+  // The reader thread of one stream: applies acks until the stream ends.
+  void ReadAcks(grpc::ClientReaderWriterInterface<plugins::Log, plugins::Ack>* stream) {
+    plugins::Ack ack;
+    while (stream->Read(&ack)) {
+      absl::MutexLock lock(&mu_);
+      ApplyAckLocked(ack.lastid());
+    }
+    absl::MutexLock lock(&mu_);
+    stream_broken_ = true;
+    reader_done_ = true;
+    work_cv_.SignalAll();
+  }
+
+  // Everything handed to this stream up to and including the first pending Log with
+  // id `last_id` is acknowledged.
+  void ApplyAckLocked(const std::string& last_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const size_t limit = std::min(next_send_, pending_.size());
+    for (size_t i = 0; i < limit; ++i) {
+      if (pending_[i].log->id() != last_id) continue;
+      const size_t n = i + 1;
+      for (size_t k = 0; k < n; ++k) {
+        pending_bytes_ -= pending_.front().bytes;
+        pending_.pop_front();
+      }
+      next_send_ -= n;
+      acked_ += n;
+      stream_acked_ += n;
+      space_cv_.SignalAll();
+      acked_cv_.SignalAll();
+      return;
+    }
+    ++unmatched_acks_;
+  }
+
+  const EngineSinkOptions options_;
+
+  mutable absl::Mutex mu_;
+  absl::CondVar work_cv_;   // writer: Logs queued, stream ended, Close
+  absl::CondVar space_cv_;  // Send: window room, Close
+  absl::CondVar acked_cv_;  // Flush/Close: acks
+  std::deque<Entry> pending_ ABSL_GUARDED_BY(mu_);  // oldest first
+  size_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t max_pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // pending_[0, next_send_) has been handed to the current stream.
+  size_t next_send_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t taken_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t acked_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t stream_acked_ ABSL_GUARDED_BY(mu_) = 0;  // on the current stream
+  uint64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t resent_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t streams_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t unmatched_acks_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;   // no more Send/Flush
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;  // the writer must stop
+  absl::Time close_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  bool stream_broken_ ABSL_GUARDED_BY(mu_) = true;
+  bool reader_done_ ABSL_GUARDED_BY(mu_) = true;  // the current stream's reader ended
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;  // current stream
+  absl::Status last_error_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Status> close_status_ ABSL_GUARDED_BY(mu_);
+
+  std::thread writer_;  // last: starts after everything above is initialized
+};
+
+}  // namespace utmstack_sink
+
+#endif  // UTMSTACK_SINK_ENGINE_SINK_H_
