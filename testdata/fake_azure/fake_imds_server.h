@@ -96,6 +96,9 @@ class FakeImdsServer {
     }
     auto server = std::make_unique<httplib::Server>();
     server->set_keep_alive_timeout(1);
+    // Headers and body go out in separate writes: without TCP_NODELAY, Nagle and the
+    // client's delayed ACK add 40 ms to every answer.
+    server->set_tcp_nodelay(true);
     // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let two
     // servers share a fixed port silently.
     server->set_socket_options([](socket_t sock) {
