@@ -2,7 +2,7 @@
 //
 // The pure parts of CurlTransport, kept apart from libcurl so they can be fuzzed: the
 // body and header callbacks (which see bytes straight from the network), and the
-// helpers that keep URLs' paths, query strings and credentials out of messages.
+// functions that keep URLs' paths, query strings and credentials out of messages.
 // Not an API: used by //http:curl_transport and its fuzzer.
 //
 // Example:

@@ -210,7 +210,7 @@ inline absl::Status WriteFile(const std::string& path, const std::string& conten
 // Returns the paths and PEM texts. kInternal if libcrypto fails or a file cannot be
 // written (the message names the step or the path). Thread-safe.
 inline absl::StatusOr<TestPki> MakeTestPki(const std::string& dir) {
-  using namespace test_pki_internal;  // NOLINT: local helpers
+  using namespace test_pki_internal;  // NOLINT: this file's own internals
   absl::StatusOr<KeyPtr> ca_key = NewP256Key();
   if (!ca_key.ok()) return ca_key.status();
   absl::StatusOr<KeyPtr> server_key = NewP256Key();
