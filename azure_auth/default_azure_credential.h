@@ -88,7 +88,7 @@ class DefaultAzureCredential : public TokenCredential {
       return value;
     };
     auto missing = [](const std::vector<const char*>& names) {
-      return absl::StrCat(absl::StrJoin(names, " and "),
+      return absl::StrCat(absl::StrJoin(names, ", "),
                           names.size() == 1 ? " is" : " are", " not set");
     };
     CloudSettings app_cloud = options.cloud;
@@ -106,11 +106,7 @@ class DefaultAzureCredential : public TokenCredential {
       std::vector<const char*> absent;
       if (!tenant) absent.push_back("AZURE_TENANT_ID");
       if (!client) absent.push_back("AZURE_CLIENT_ID");
-      if (!secret && !cert) {
-        absent.push_back("AZURE_CLIENT_SECRET");
-        absent.push_back("AZURE_CLIENT_CERTIFICATE_PATH");
-      }
-      if (absent.empty()) {
+      if (absent.empty() && (secret || cert)) {
         link.used = true;
         if (secret) {
           link.reason = "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are set";
@@ -125,7 +121,12 @@ class DefaultAzureCredential : public TokenCredential {
               transport, clock);
         }
       } else {
-        link.reason = missing(absent);
+        std::vector<std::string> why;
+        if (!absent.empty()) why.push_back(missing(absent));
+        if (!secret && !cert) {
+          why.push_back("neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is set");
+        }
+        link.reason = absl::StrJoin(why, "; ");
       }
       links_.push_back(std::move(link));
     }
