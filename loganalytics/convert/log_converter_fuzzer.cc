@@ -1,0 +1,90 @@
+// Fuzzes ConvertAnswer with arbitrary bytes: it must never crash or leak, and either
+// return kInvalidArgument / kDataLoss or emit Logs whose raw is a JSON object (checked
+// with simdjson's DOM parser), whose id is UUID-shaped and whose timestamp is set. The
+// copying and the in-place (padded) paths must emit the same Logs, and the JSON-lines
+// output must be one JSON object per Log.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "loganalytics/convert/log_converter.h"
+#include "proto/plugins.pb.h"
+#include "simdjson.h"
+
+namespace {
+
+void Check(bool condition, const char* what) {
+  if (!condition) {
+    std::fprintf(stderr, "log_converter_fuzzer: %s\n", what);
+    std::abort();
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const absl::string_view body(reinterpret_cast<const char*>(data), size);
+  loganalytics::ConvertOptions options;
+  options.workspace_id = "fuzz";
+  options.clock = [] { return absl::FromUnixSeconds(1714608000); };
+  options.keep_empty_strings = size % 2 == 0;
+
+  simdjson::dom::parser parser;
+  std::vector<std::string> copied;
+  absl::StatusOr<loganalytics::ConvertSummary> summary = loganalytics::ConvertAnswer(
+      body, options, [&](plugins::Log&& log, const loganalytics::RowMeta&) {
+        simdjson::dom::object raw;
+        Check(parser.parse(log.raw()).get(raw) == simdjson::SUCCESS,
+              "raw is not a JSON object");
+        Check(log.id().size() == 36, "id is not UUID-shaped");
+        Check(!log.timestamp().empty(), "timestamp is empty");
+        copied.push_back(log.SerializeAsString());
+        return absl::OkStatus();
+      });
+  if (!summary.ok()) {
+    const absl::StatusCode code = summary.status().code();
+    Check(code == absl::StatusCode::kInvalidArgument || code == absl::StatusCode::kDataLoss,
+          "unexpected status code");
+    Check(!summary.status().message().empty(), "error without a message");
+  } else {
+    Check(summary->rows == copied.size(), "row count differs from emitted Logs");
+  }
+
+  std::string padded(body.data(), body.size());
+  padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  std::vector<std::string> in_place;
+  absl::StatusOr<loganalytics::ConvertSummary> padded_summary =
+      loganalytics::ConvertPaddedAnswer(
+          simdjson::padded_string_view(padded), options,
+          [&](plugins::Log&& log, const loganalytics::RowMeta&) {
+            in_place.push_back(log.SerializeAsString());
+            return absl::OkStatus();
+          });
+  Check(padded_summary.ok() == summary.ok(), "padded and copying paths disagree");
+  Check(in_place == copied, "padded and copying paths emit different Logs");
+
+  if (summary.ok()) {
+    std::ostringstream out;
+    absl::StatusOr<loganalytics::ConvertSummary> lines =
+        loganalytics::ConvertAnswerToJsonLines(body, options, out);
+    Check(lines.ok(), "JSON lines failed where the conversion succeeded");
+    std::istringstream in(out.str());
+    std::string line;
+    size_t count = 0;
+    while (std::getline(in, line)) {
+      simdjson::dom::object object;
+      Check(parser.parse(line).get(object) == simdjson::SUCCESS, "a JSON line is not JSON");
+      ++count;
+    }
+    Check(count == copied.size(), "JSON line count differs");
+  }
+  return 0;
+}
