@@ -61,7 +61,8 @@ namespace loganalytics {
 inline constexpr absl::string_view kRetryAfterPayload = "retry-after";
 // The HTTP status of the answer, as decimal text.
 inline constexpr absl::string_view kHttpStatusPayload = "loganalytics.http-status";
-// The table (or column) name Log Analytics could not resolve.
+// The name in "Failed to resolve table or column expression named 'X'": a table the
+// workspace does not have (or a column of that wording).
 inline constexpr absl::string_view kMissingTablePayload = "loganalytics.missing-table";
 
 // Where the failed query came from, for the message.
@@ -294,8 +295,8 @@ inline absl::Status ParseQueryError(int http_status, absl::string_view body,
         name = inner.substr(start, end == std::string::npos ? std::string::npos
                                                             : end - start);
       }
-      missing_table = name;
       const bool table = absl::StrContains(inner, "table or column");
+      if (table) missing_table = name;
       what = absl::StrCat(
           table ? "table or column '" : "column or function '", Quote(name, 128),
           "' not found in this workspace", service_says,

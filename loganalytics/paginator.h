@@ -1,0 +1,526 @@
+// File: loganalytics/paginator.h
+//
+// Reads one KQL query of one workspace incrementally, by ingestion time, without gaps
+// and without duplicates. Each page asks for
+//
+//   <base query>
+//   | extend _IngestionTime = ingestion_time(), _ItemId = _ItemId
+//   | where _IngestionTime > datetime(<t>) or (_IngestionTime == datetime(<t>) and _ItemId > '<id>')
+//   | where _IngestionTime <= datetime(<now - settle>)
+//   | order by _IngestionTime asc, _ItemId asc
+//   | take <page rows + recently delivered rows>
+//
+// with the request timespan [lower bound - lookback, now - settle + future_margin] so
+// records whose TimeGenerated lies far from their ingestion are still in range (Azure
+// keeps TimeGenerated within 2 days before and 1 day after ingestion).
+//
+// The cursor (ingestion time, _ItemId of the last delivered row) is the caller's: the
+// paginator returns each Page with the cursor that follows it, the caller hands the
+// Logs to its sink, and only after the sink confirmed them calls Commit(page) and
+// persists page.next_cursor. A page that was not committed is read again.
+//
+// Records can become queryable a little after their ingestion time. The paginator
+// stays `settle` behind now, and re-reads an `overlap` before the cursor on every page,
+// dropping the rows it delivered already (it remembers the keys of the rows delivered
+// within the overlap, at most `max_recent`; the take grows by that many rows so new
+// rows always fit). A record becoming visible more than settle + overlap after its
+// ingestion time can be missed; widen them for sources known to be slower.
+//
+// Tables without _ItemId (has_item_id = false: a base query that projects it away)
+// have no tie-breaker: each page re-reads from the cursor's time (inclusive), and rows
+// are recognised by a hash of their content (the converter's Log.id). After a restart
+// the rows at exactly the saved cursor time are delivered again (repeats carry the same
+// Log.id). With _ItemId, a restart repeats nothing that was committed.
+//
+// A truncated answer (PartialError such as E_QUERY_RESULT_SET_TOO_LARGE, an answer
+// cut short, or one larger than the transport allows) is never delivered: the page
+// comes back with complete = false and no Logs, the page size is halved, and the next
+// call reads the same range again. After `grow_after` complete pages in a row the page
+// size doubles again, up to max_page_rows. Transient failures (429, 5xx, 504) are
+// retried with the RetryPolicy before NextPage gives up.
+//
+// A table that does not exist in the workspace (yet) is reported once as kNotFound
+// with kNextAttemptPayload; calls before that time return kNotFound at once (with
+// kAlreadyReportedPayload) without querying, so a scheduler neither spins nor floods.
+//
+// Every value written into the KQL is escaped (kql.h): datetimes are produced from
+// absl::Time, the _ItemId goes through QuoteString.
+//
+// Example:
+//   Paginator paginator(client, options, checkpoint.Load().value_or(
+//                           Cursor::StartAt(absl::Now() - absl::Hours(24))));
+//   while (true) {
+//     absl::StatusOr<Page> page = paginator.NextPage();
+//     if (!page.ok()) return page.status();           // kNotFound: table missing, ...
+//     for (plugins::Log& log : page->logs) sink.Send(std::move(log), deadline);
+//     if (absl::Status s = sink.Flush(deadline); !s.ok()) return s;  // page read again
+//     if (absl::Status s = paginator.Commit(*page); !s.ok()) return s;
+//     checkpoint.Save(page->next_cursor.ToJson());
+//     if (page->complete && !page->more_available) break;   // caught up
+//   }
+//
+// Not thread-safe: one Paginator per (workspace, query), used from one thread at a
+// time. Different paginators may share a QueryClient.
+#ifndef LOGANALYTICS_PAGINATOR_H_
+#define LOGANALYTICS_PAGINATOR_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "loganalytics/convert/log_converter.h"
+#include "loganalytics/internal/json_writer.h"
+#include "loganalytics/internal/kql.h"
+#include "loganalytics/query_client.h"
+#include "loganalytics/query_error.h"
+#include "loganalytics/retry_policy.h"
+#include "loganalytics/sleeper.h"
+#include "proto/plugins.pb.h"
+#include "simdjson.h"
+
+namespace loganalytics {
+
+// Set on the kNotFound of a missing table: when the paginator will query again
+// (RFC 3339 UTC).
+inline constexpr absl::string_view kNextAttemptPayload = "loganalytics.next-attempt";
+// Set when the status repeats one already returned (log it at a lower level).
+inline constexpr absl::string_view kAlreadyReportedPayload = "loganalytics.already-reported";
+
+// Where reading stands: everything up to (ingestion_time, item_id), in the order
+// (ingestion time, then _ItemId as bytes), has been delivered and confirmed. A value:
+// the caller persists it (ToJson/FromJson, or its own fields).
+struct Cursor {
+  // InfinitePast: from the start of the workspace's retention.
+  absl::Time ingestion_time = absl::InfinitePast();
+  // _ItemId of the last delivered row at ingestion_time; empty: none yet at that time.
+  std::string item_id;
+
+  // Everything ingested before `t` counts as delivered.
+  static Cursor StartAt(absl::Time t) { return Cursor{t, ""}; }
+
+  // {"ingestion_time":"2024-01-01T00:00:00.1234567Z","item_id":"…"}; the time is null
+  // for InfinitePast. Thread-safe.
+  std::string ToJson() const {
+    std::string out = "{\"ingestion_time\":";
+    if (ingestion_time == absl::InfinitePast()) {
+      out.append("null");
+    } else {
+      loganalytics_internal::AppendJsonStringUnchecked(
+          loganalytics_internal::FormatDatetime(ingestion_time), &out);
+    }
+    out.append(",\"item_id\":");
+    // Item ids come from JSON answers and are UTF-8; an invalid byte is kept as is.
+    loganalytics_internal::AppendJsonStringUnchecked(item_id, &out);
+    out.push_back('}');
+    return out;
+  }
+
+  // Reads ToJson()'s form. Returns kInvalidArgument (saying what is wrong) for anything
+  // else. Thread-safe.
+  static absl::StatusOr<Cursor> FromJson(absl::string_view json) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    auto invalid = [&](absl::string_view why) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "saved cursor ", query_error_internal::Quote(json, 200), " is not valid: ", why,
+          "; delete the checkpoint to start again from the configured start time"));
+    };
+    if (parser.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS ||
+        !doc.is_object()) {
+      return invalid("not a JSON object");
+    }
+    Cursor cursor;
+    simdjson::dom::element time;
+    std::string_view text;
+    if (doc["ingestion_time"].get(time) != simdjson::SUCCESS) {
+      return invalid("no \"ingestion_time\"");
+    }
+    if (!time.is_null()) {
+      if (time.get(text) != simdjson::SUCCESS) return invalid("\"ingestion_time\" is not a string");
+      absl::StatusOr<absl::Time> t =
+          loganalytics_internal::ParseDatetime(absl::string_view(text.data(), text.size()));
+      if (!t.ok()) return invalid(t.status().message());
+      cursor.ingestion_time = *t;
+    }
+    if (doc["item_id"].get(text) != simdjson::SUCCESS) {
+      return invalid("\"item_id\" is missing or not a string");
+    }
+    cursor.item_id = std::string(text);
+    return cursor;
+  }
+
+  friend bool operator==(const Cursor& a, const Cursor& b) {
+    return a.ingestion_time == b.ingestion_time && a.item_id == b.item_id;
+  }
+  friend bool operator!=(const Cursor& a, const Cursor& b) { return !(a == b); }
+  // Reading order: ingestion time, then item id as bytes.
+  friend bool operator<(const Cursor& a, const Cursor& b) {
+    return std::tie(a.ingestion_time, a.item_id) < std::tie(b.ingestion_time, b.item_id);
+  }
+};
+
+struct PaginatorOptions {
+  std::string workspace_id;
+  // How the operator knows this query ("SigninLogs"), for messages.
+  std::string name;
+  // The KQL whose rows are read: a table, a union, or a filter over them; it must keep
+  // table rows (ingestion_time() needs them) and, with has_item_id, _ItemId.
+  std::string base_query;
+  bool has_item_id = true;
+  // Stay this far behind now: records need 20 s to 3 min to become queryable.
+  absl::Duration settle = absl::Minutes(3);
+  // Re-read this far before the cursor on every page, dropping rows already delivered.
+  absl::Duration overlap = absl::Minutes(2);
+  // At most this many delivered rows are remembered for the overlap.
+  size_t max_recent = 20000;
+  // Timespan start = lower bound - lookback (TimeGenerated may be up to 2 days older
+  // than the ingestion).
+  absl::Duration lookback = absl::Hours(50);
+  // Timespan end = now - settle + future_margin (TimeGenerated may be up to a day ahead).
+  absl::Duration future_margin = absl::Hours(25);
+  int64_t initial_page_rows = 10000;
+  int64_t min_page_rows = 10;
+  // Below Azure's 500,000-row cap; the byte cap (~100 MB) halves it when reached.
+  int64_t max_page_rows = 100000;
+  // Complete pages in a row before the page size doubles again.
+  int grow_after = 2;
+  // How long a missing table is left alone before it is queried again.
+  absl::Duration missing_table_retry = absl::Hours(1);
+  // Row -> Log conversion (workspace_id is filled in from above when empty).
+  ConvertOptions convert;
+  RetryOptions retry;
+};
+
+// One page of results.
+struct Page {
+  // The new rows, in reading order; empty when the page is incomplete.
+  std::vector<plugins::Log> logs;
+  // The cursor to persist once `logs` are confirmed (after Commit(page)).
+  Cursor next_cursor;
+  // False: the answer was truncated or partial; nothing was taken from it and the next
+  // NextPage() reads the same range again with a smaller page. `partial_error` says why.
+  bool complete = true;
+  // True: the answer was full (or incomplete), so more rows may be waiting now.
+  bool more_available = false;
+  absl::Status partial_error;
+  // The take of this page's query (page rows + remembered rows).
+  int64_t take = 0;
+  // Rows in the answer, and of those the ones dropped as already delivered.
+  size_t rows_read = 0;
+  size_t duplicates = 0;
+  // Requests made for this page (retries included); 0 when no query was needed.
+  int attempts = 0;
+  // The KQL and timespan sent.
+  std::string kql;
+  std::string timespan;
+
+  // For Commit(): the cursor the page was read from and the delivered rows' keys.
+  Cursor base_cursor;
+  std::vector<Cursor> delivered;
+};
+
+class Paginator {
+ public:
+  // `client` must not be null. `start` is the persisted cursor, or Cursor::StartAt(...)
+  // on the first run. `clock` gives "now" for the settle horizon and missing-table
+  // retries; `sleeper` and `random` drive the retry backoff.
+  Paginator(std::shared_ptr<const QueryClient> client, PaginatorOptions options, Cursor start,
+            common::Clock clock = common::SystemClock(), Sleeper sleeper = RealSleeper(),
+            RetryPolicy::Random random = RetryPolicy::DefaultRandom())
+      : client_(std::move(client)),
+        options_(std::move(options)),
+        clock_(clock),
+        retry_(options_.retry, clock, std::move(sleeper), std::move(random)),
+        cursor_(std::move(start)),
+        floor_(cursor_),
+        converter_(ConvertOptionsFor(options_)) {
+    options_.min_page_rows = std::max<int64_t>(1, options_.min_page_rows);
+    options_.max_page_rows = std::max(options_.min_page_rows, options_.max_page_rows);
+    page_rows_ = std::clamp(options_.initial_page_rows, options_.min_page_rows,
+                            options_.max_page_rows);
+    if (options_.overlap < absl::ZeroDuration()) options_.overlap = absl::ZeroDuration();
+  }
+
+  Paginator(const Paginator&) = delete;
+  Paginator& operator=(const Paginator&) = delete;
+
+  // The KQL and timespan the next page would send at `now`. Returns kInvalidArgument
+  // when the cursor's values cannot be written into KQL. Not thread-safe.
+  struct Plan {
+    std::string kql;
+    std::string timespan;
+    int64_t take = 0;
+    bool nothing_to_read = false;  // the cursor is already at the settle horizon
+  };
+  absl::StatusOr<Plan> PlanPage(absl::Time now) const {
+    Plan plan;
+    const absl::Time horizon = now - options_.settle;
+    // Lower bound (exclusive position): rows after it are read.
+    Cursor lower = cursor_;
+    if (options_.overlap > absl::ZeroDuration() && !recent_.empty()) {
+      lower = std::max(floor_, Cursor::StartAt(cursor_.ingestion_time - options_.overlap));
+    }
+    if (!options_.has_item_id) {
+      // Without a tie-breaker the bound is a time, inclusive.
+      absl::Time t = cursor_.ingestion_time;
+      if (options_.overlap > absl::ZeroDuration() && !recent_.empty()) {
+        t = std::max(floor_.ingestion_time, cursor_.ingestion_time - options_.overlap);
+      }
+      lower = Cursor::StartAt(t);
+    }
+    if (lower.ingestion_time > horizon) {
+      plan.nothing_to_read = true;
+      return plan;
+    }
+    std::string where_lower;
+    if (lower.ingestion_time != absl::InfinitePast()) {
+      const std::string t = loganalytics_internal::DatetimeLiteral(lower.ingestion_time);
+      absl::StatusOr<std::string> id = loganalytics_internal::QuoteString(lower.item_id);
+      if (!options_.has_item_id || lower.item_id.empty() || !id.ok()) {
+        // Inclusive of the bound's time; rows delivered there are in recent_ and dropped.
+        where_lower = absl::StrCat("\n| where _IngestionTime >= ", t);
+      } else {
+        where_lower = absl::StrCat("\n| where _IngestionTime > ", t,
+                                   " or (_IngestionTime == ", t, " and _ItemId > ", *id, ")");
+      }
+      plan.timespan = loganalytics_internal::FormatTimespan(
+          lower.ingestion_time - options_.lookback, horizon + options_.future_margin);
+    }
+    plan.take = page_rows_ + static_cast<int64_t>(recent_.size());
+    plan.kql = absl::StrCat(
+        options_.base_query, "\n| extend _IngestionTime = ingestion_time()",
+        options_.has_item_id ? ", _ItemId = _ItemId" : "", where_lower,
+        "\n| where _IngestionTime <= ", loganalytics_internal::DatetimeLiteral(horizon),
+        "\n| order by _IngestionTime asc", options_.has_item_id ? ", _ItemId asc" : "",
+        "\n| take ", plan.take);
+    return plan;
+  }
+
+  // Reads the next page after the committed cursor (see the top of this file).
+  // Returns the Page (possibly empty, possibly incomplete), or:
+  //   kNotFound          the base query's table is not in the workspace (payloads
+  //                      kMissingTablePayload, kNextAttemptPayload; repeats before that
+  //                      time also kAlreadyReportedPayload, without a query)
+  //   kDataLoss          the answer stays truncated even at min_page_rows
+  //   kInvalidArgument   the KQL is rejected, or the answer is not a valid answer
+  //   kUnauthenticated, kPermissionDenied, and the retryable kUnavailable,
+  //   kDeadlineExceeded, kResourceExhausted after the RetryPolicy gave up: as
+  //   QueryClient::Query says.
+  // Not thread-safe.
+  absl::StatusOr<Page> NextPage() {
+    const absl::Time now = clock_();
+    if (now < next_attempt_) return missing_status_;
+
+    absl::StatusOr<Plan> plan = PlanPage(now);
+    if (!plan.ok()) return plan.status();
+    Page page;
+    page.base_cursor = cursor_;
+    page.next_cursor = cursor_;
+    if (plan->nothing_to_read) return page;
+    page.kql = plan->kql;
+    page.timespan = plan->timespan;
+    page.take = plan->take;
+
+    ++pages_asked_;
+    QueryOptions query_options;
+    query_options.what = absl::StrCat("KQL query \"", options_.name, "\" page ", pages_asked_);
+    absl::StatusOr<QueryResponse> response = retry_.Run([&] {
+      ++page.attempts;
+      return client_->Query(options_.workspace_id, page.kql, page.timespan, query_options);
+    });
+    if (!response.ok()) {
+      const absl::Status& error = response.status();
+      if (error.code() == absl::StatusCode::kOutOfRange) return Incomplete(std::move(page), error);
+      if (std::optional<std::string> table = MissingTable(error);
+          table && error.code() == absl::StatusCode::kInvalidArgument) {
+        return MissingTableStatus(error, *table, now);
+      }
+      return error;
+    }
+    next_attempt_ = absl::InfinitePast();
+
+    // Convert; keep the rows that are new.
+    absl::Status row_error;
+    Cursor last = cursor_;
+    auto emit = [&](plugins::Log&& log, const RowMeta& meta) -> absl::Status {
+      ++page.rows_read;
+      absl::StatusOr<absl::Time> t = loganalytics_internal::ParseDatetime(meta.ingestion_time);
+      if (!t.ok()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "row ", page.rows_read, " has no valid _IngestionTime (", t.status().message(),
+            "); the base query must keep table rows so that ingestion_time() works"));
+      }
+      Cursor position{*t, std::string(meta.item_id.empty() ? absl::string_view(log.id())
+                                                           : meta.item_id)};
+      if (!options_.has_item_id) position.item_id = log.id();
+      if (recent_keys_.contains(position.item_id)) {
+        ++page.duplicates;
+        return absl::OkStatus();
+      }
+      if (last < position) last = position;
+      page.delivered.push_back(position);
+      page.logs.push_back(std::move(log));
+      return absl::OkStatus();
+    };
+    absl::StatusOr<ConvertSummary> summary = converter_.Convert(response->body, emit);
+    if (!summary.ok()) {
+      if (summary.status().code() == absl::StatusCode::kDataLoss) {
+        return Incomplete(std::move(page), summary.status());
+      }
+      return absl::Status(summary.status().code(),
+                          absl::StrCat(query_options.what, " on workspace ",
+                                       options_.workspace_id,
+                                       ": the answer cannot be read: ", summary.status().message()));
+    }
+    if (!summary->partial_error.ok()) return Incomplete(std::move(page), summary->partial_error);
+
+    page.complete = true;
+    page.more_available = static_cast<int64_t>(page.rows_read) >= page.take;
+    page.next_cursor = options_.has_item_id ? last : Cursor::StartAt(last.ingestion_time);
+    if (++complete_in_a_row_ >= options_.grow_after) {
+      page_rows_ = std::min(options_.max_page_rows, page_rows_ * 2);
+      complete_in_a_row_ = 0;
+    }
+    return page;
+  }
+
+  // Takes `page` as delivered: the cursor moves to page.next_cursor and its rows are
+  // remembered for the overlap. Call it only after the sink confirmed page.logs.
+  // An incomplete page changes nothing. Returns kFailedPrecondition when `page` was not
+  // read from the current cursor (a stale page). Not thread-safe.
+  absl::Status Commit(const Page& page) {
+    if (page.base_cursor != cursor_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "KQL query \"", options_.name, "\" on workspace ", options_.workspace_id,
+          ": the page to commit was read from cursor ", page.base_cursor.ToJson(),
+          " but the cursor is at ", cursor_.ToJson(), "; read the page again"));
+    }
+    if (!page.complete) return absl::OkStatus();
+    for (const Cursor& key : page.delivered) {
+      if (recent_keys_.insert(key.item_id).second) recent_.insert(key);
+    }
+    cursor_ = page.next_cursor;
+    ++pages_committed_;
+    Trim();
+    return absl::OkStatus();
+  }
+
+  // The committed cursor. Not thread-safe.
+  const Cursor& cursor() const { return cursor_; }
+  // The page size the next page asks for (before adding remembered rows).
+  int64_t page_rows() const { return page_rows_; }
+  // Rows remembered for the overlap.
+  size_t recent_size() const { return recent_.size(); }
+  // When a missing table is queried again; InfinitePast when not waiting.
+  absl::Time next_attempt() const { return next_attempt_; }
+  const PaginatorOptions& options() const { return options_; }
+
+ private:
+  static ConvertOptions ConvertOptionsFor(const PaginatorOptions& options) {
+    ConvertOptions convert = options.convert;
+    if (convert.workspace_id.empty()) convert.workspace_id = options.workspace_id;
+    convert.ingestion_time_column = "_IngestionTime";
+    return convert;
+  }
+
+  absl::StatusOr<Page> Incomplete(Page page, const absl::Status& why) {
+    complete_in_a_row_ = 0;
+    if (page_rows_ <= options_.min_page_rows) {
+      return absl::DataLossError(absl::StrCat(
+          "KQL query \"", options_.name, "\" page ", pages_asked_, " on workspace ",
+          options_.workspace_id, " stays incomplete even at ", page_rows_,
+          " rows per page: ", why.message(),
+          "; the rows are too large for one answer: project fewer columns in the query"));
+    }
+    page_rows_ = std::max(options_.min_page_rows, page_rows_ / 2);
+    page.logs.clear();
+    page.delivered.clear();
+    page.complete = false;
+    page.more_available = true;
+    page.next_cursor = cursor_;
+    page.partial_error = why;
+    return page;
+  }
+
+  absl::Status MissingTableStatus(const absl::Status& error, const std::string& table,
+                                  absl::Time now) {
+    next_attempt_ = now + options_.missing_table_retry;
+    const std::string when = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", next_attempt_,
+                                              absl::UTCTimeZone());
+    absl::Status first(absl::StatusCode::kNotFound,
+                       absl::StrCat(error.message(), "; not queried again before ", when));
+    first.SetPayload(kMissingTablePayload, absl::Cord(table));
+    first.SetPayload(kNextAttemptPayload, absl::Cord(when));
+    missing_status_ = absl::Status(
+        absl::StatusCode::kNotFound,
+        absl::StrCat("KQL query \"", options_.name, "\" on workspace ",
+                     options_.workspace_id, " skipped: table '", table,
+                     "' was not found in this workspace (reported at ",
+                     absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone()),
+                     "); next attempt at ", when));
+    missing_status_.SetPayload(kMissingTablePayload, absl::Cord(table));
+    missing_status_.SetPayload(kNextAttemptPayload, absl::Cord(when));
+    missing_status_.SetPayload(kAlreadyReportedPayload, absl::Cord("true"));
+    return first;
+  }
+
+  // Forgets delivered rows that can no longer come back in a re-read: those older than
+  // the overlap, then the oldest beyond max_recent. floor_ keeps the position up to
+  // which every delivered row is either remembered or below every future lower bound.
+  void Trim() {
+    const absl::Time keep_from = cursor_.ingestion_time - options_.overlap;
+    auto drop = [&](std::set<Cursor>::iterator it) {
+      if (floor_ < *it) floor_ = options_.has_item_id ? *it : Cursor::StartAt(it->ingestion_time);
+      recent_keys_.erase(it->item_id);
+      return recent_.erase(it);
+    };
+    while (!recent_.empty() && recent_.begin()->ingestion_time < keep_from) drop(recent_.begin());
+    while (recent_.size() > options_.max_recent) {
+      if (options_.has_item_id) {
+        drop(recent_.begin());
+        continue;
+      }
+      // Whole ingestion times only, and never the cursor's own.
+      const absl::Time oldest = recent_.begin()->ingestion_time;
+      if (oldest >= cursor_.ingestion_time) break;
+      while (!recent_.empty() && recent_.begin()->ingestion_time == oldest) drop(recent_.begin());
+      if (!recent_.empty()) floor_ = Cursor::StartAt(recent_.begin()->ingestion_time);
+    }
+  }
+
+  std::shared_ptr<const QueryClient> client_;
+  PaginatorOptions options_;
+  common::Clock clock_;
+  RetryPolicy retry_;
+  Cursor cursor_;
+  // Every delivered row after floor_ is in recent_ (see Trim()).
+  Cursor floor_;
+  std::set<Cursor> recent_;
+  absl::flat_hash_set<std::string> recent_keys_;
+  LogConverter converter_;
+  int64_t page_rows_ = 0;
+  int complete_in_a_row_ = 0;
+  int64_t pages_asked_ = 0;
+  int64_t pages_committed_ = 0;
+  absl::Time next_attempt_ = absl::InfinitePast();
+  absl::Status missing_status_;
+};
+
+}  // namespace loganalytics
+
+#endif  // LOGANALYTICS_PAGINATOR_H_
