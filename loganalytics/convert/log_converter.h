@@ -38,6 +38,8 @@
 // std::string with spare capacity:
 //   body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
 //   ConvertPaddedAnswer(simdjson::padded_string_view(body), options, emit);
+// The answer's members may come in any order, and "error" before or after "tables";
+// inside a table, "columns" must come before "rows" (as Log Analytics sends them).
 // An empty or all-whitespace body (HTTP 204) gives an OK, empty ConvertSummary: the
 // caller knows from the HTTP status whether an empty body is expected.
 //
@@ -404,48 +406,70 @@ class LogConverter {
     text->append(piece.data(), std::min(piece.size(), kMaxErrorText - text->size()));
   }
 
+  // Reads one table object. Its members are read in order (simdjson's unordered
+  // lookup assumes a well-formed object when it wraps around, which a hostile body is
+  // not), so "columns" must come before "rows", as Log Analytics sends them; a "name"
+  // that comes after "rows" is not used for those rows' RowMeta.table.
   absl::Status ConvertTable(simdjson::ondemand::object& table, ConvertSummary& summary,
                             const LogEmitter& emit) {
     const size_t table_index = summary.tables;
-    simdjson::ondemand::value value;
-    simdjson::error_code error = table.find_field_unordered("name").get(value);
     table_name_.clear();
-    if (error == simdjson::SUCCESS) {
-      std::string_view name;
-      if ((error = value.get_string().get(name))) {
-        return SimdjsonError(error, absl::StrCat("reading the name of table ", table_index),
-                             doc_);
+    bool have_columns = false;
+    bool have_rows = false;
+    simdjson::error_code error;
+    for (auto member_result : table) {
+      simdjson::ondemand::field member;
+      std::string_view key;
+      if ((error = std::move(member_result).get(member)) ||
+          (error = member.unescaped_key().get(key))) {
+        return SimdjsonError(error, absl::StrCat("reading table ", table_index), doc_);
       }
-      table_name_.assign(name.data(), name.size());
-    } else if (error != simdjson::NO_SUCH_FIELD) {
-      return SimdjsonError(error, absl::StrCat("reading table ", table_index), doc_);
+      if (key == "name") {
+        std::string_view name;
+        if ((error = member.value().get_string().get(name))) {
+          if (error == simdjson::INCORRECT_TYPE) {
+            return Invalid(absl::StrCat("the name of table ", table_index, " is not a string"));
+          }
+          return SimdjsonError(
+              error, absl::StrCat("reading the name of table ", table_index), doc_);
+        }
+        table_name_.assign(name.data(), name.size());
+      } else if (key == "columns") {
+        simdjson::ondemand::value value = member.value();
+        absl::Status status = ReadColumns(value, table_index);
+        if (!status.ok()) return status;
+        have_columns = true;
+      } else if (key == "rows") {
+        if (!have_columns) {
+          return Invalid(absl::StrCat("\"rows\" of table ", table_index,
+                                      " comes before its \"columns\""));
+        }
+        simdjson::ondemand::array rows;
+        error = member.value().get_array().get(rows);
+        if (error == simdjson::INCORRECT_TYPE) {
+          return Invalid(absl::StrCat("\"rows\" of table ", table_index, " is not an array"));
+        }
+        if (error) {
+          return SimdjsonError(
+              error, absl::StrCat("reading the rows of table ", table_index), doc_);
+        }
+        absl::Status status = ConvertRows(rows, summary, emit);
+        if (!status.ok()) return status;
+        have_rows = true;
+      }
     }
-
-    error = table.find_field_unordered("columns").get(value);
-    if (error == simdjson::NO_SUCH_FIELD) {
+    if (!have_columns) {
       return Invalid(absl::StrCat("table ", table_index, " has no \"columns\""));
     }
-    if (error) {
-      return SimdjsonError(error, absl::StrCat("reading the columns of table ", table_index),
-                           doc_);
-    }
-    absl::Status status = ReadColumns(value, table_index);
-    if (!status.ok()) return status;
+    if (!have_rows) return Invalid(absl::StrCat("table ", table_index, " has no \"rows\""));
+    return absl::OkStatus();
+  }
 
-    error = table.find_field_unordered("rows").get(value);
-    if (error == simdjson::NO_SUCH_FIELD) {
-      return Invalid(absl::StrCat("table ", table_index, " has no \"rows\""));
-    }
-    simdjson::ondemand::array rows;
-    if (error == simdjson::SUCCESS) error = value.get_array().get(rows);
-    if (error == simdjson::INCORRECT_TYPE) {
-      return Invalid(absl::StrCat("\"rows\" of table ", table_index, " is not an array"));
-    }
-    if (error) {
-      return SimdjsonError(error, absl::StrCat("reading the rows of table ", table_index),
-                           doc_);
-    }
+  absl::Status ConvertRows(simdjson::ondemand::array& rows, ConvertSummary& summary,
+                           const LogEmitter& emit) {
+    const size_t table_index = summary.tables;
     size_t row_index = 0;
+    simdjson::error_code error;
     for (auto row_result : rows) {
       simdjson::ondemand::array row;
       if ((error = row_result.get_array().get(row))) {
@@ -456,7 +480,7 @@ class LogConverter {
         return SimdjsonError(
             error, absl::StrCat("reading row ", row_index, " of table ", table_index), doc_);
       }
-      status = ConvertRow(row, table_index, row_index, emit);
+      absl::Status status = ConvertRow(row, table_index, row_index, emit);
       if (!status.ok()) return status;
       ++row_index;
       ++summary.rows;
@@ -472,6 +496,8 @@ class LogConverter {
     return Kind::kPlain;
   }
 
+  // Reads "columns": objects with "name" and "type" (or the older "ColumnName" and
+  // "ColumnType"/"DataType"), members in any order.
   absl::Status ReadColumns(simdjson::ondemand::value& value, size_t table_index) {
     simdjson::ondemand::array columns;
     simdjson::error_code error = value.get_array().get(columns);
@@ -484,52 +510,58 @@ class LogConverter {
     }
     size_t count = 0;
     for (auto column_result : columns) {
-      const std::string context =
-          absl::StrCat("column ", count, " of table ", table_index);
       simdjson::ondemand::object column;
       if ((error = column_result.get_object().get(column))) {
         if (error == simdjson::INCORRECT_TYPE) {
-          return Invalid(absl::StrCat(context, " is not an object"));
+          return Invalid(absl::StrCat("column ", count, " of table ", table_index,
+                                      " is not an object"));
         }
-        return SimdjsonError(error, absl::StrCat("reading ", context), doc_);
+        return SimdjsonError(
+            error, absl::StrCat("reading column ", count, " of table ", table_index), doc_);
       }
-      std::string_view name, type;
-      simdjson::ondemand::value field;
-      error = column.find_field_unordered("name").get(field);
-      if (error == simdjson::NO_SUCH_FIELD) {
-        error = column.find_field_unordered("ColumnName").get(field);
-      }
-      if (error == simdjson::NO_SUCH_FIELD) {
-        return Invalid(absl::StrCat(context, " has no \"name\""));
-      }
-      if (error == simdjson::SUCCESS) error = field.get_string().get(name);
-      if (error == simdjson::INCORRECT_TYPE) {
-        return Invalid(absl::StrCat("the name of ", context, " is not a string"));
-      }
-      if (error) return SimdjsonError(error, absl::StrCat("reading ", context), doc_);
       if (count == columns_.size()) columns_.emplace_back();
       Column& c = columns_[count];
-      c.name.assign(name.data(), name.size());
+      bool have_name = false;
+      std::string type;
+      for (auto member_result : column) {
+        simdjson::ondemand::field member;
+        std::string_view key;
+        if ((error = std::move(member_result).get(member)) ||
+            (error = member.unescaped_key().get(key))) {
+          return SimdjsonError(
+              error, absl::StrCat("reading column ", count, " of table ", table_index), doc_);
+        }
+        const bool is_name = key == "name" || key == "ColumnName";
+        const bool is_type = key == "type" || key == "ColumnType" || key == "DataType";
+        if (!is_name && !is_type) continue;
+        std::string_view text;
+        error = member.value().get_string().get(text);
+        if (error == simdjson::INCORRECT_TYPE) {
+          if (is_name) {
+            return Invalid(absl::StrCat("the name of column ", count, " of table ",
+                                        table_index, " is not a string"));
+          }
+          continue;  // an unusual type description: treat the column as plain
+        }
+        if (error) {
+          return SimdjsonError(
+              error, absl::StrCat("reading column ", count, " of table ", table_index), doc_);
+        }
+        if (is_name) {
+          c.name.assign(text.data(), text.size());
+          have_name = true;
+        } else {
+          type.assign(text.data(), text.size());
+        }
+      }
+      if (!have_name) {
+        return Invalid(absl::StrCat("column ", count, " of table ", table_index,
+                                    " has no \"name\""));
+      }
       c.key.clear();
       internal_convert::AppendEscapedJsonString(c.name, &c.key);
       c.key.push_back(':');
-
-      error = column.find_field_unordered("type").get(field);
-      if (error == simdjson::NO_SUCH_FIELD) {
-        error = column.find_field_unordered("ColumnType").get(field);
-      }
-      if (error == simdjson::NO_SUCH_FIELD) {
-        error = column.find_field_unordered("DataType").get(field);
-      }
-      type = {};
-      if (error == simdjson::SUCCESS) {
-        if ((error = field.get_string().get(type)) && error != simdjson::INCORRECT_TYPE) {
-          return SimdjsonError(error, absl::StrCat("reading ", context), doc_);
-        }
-      } else if (error != simdjson::NO_SUCH_FIELD) {
-        return SimdjsonError(error, absl::StrCat("reading ", context), doc_);
-      }
-      c.kind = KindOf(ToAbsl(type));
+      c.kind = KindOf(type);
       if (!options_.ingestion_time_column.empty() &&
           c.name == options_.ingestion_time_column) {
         c.role = Role::kIngestionTime;

@@ -310,14 +310,23 @@ TEST(LogConverterTest, EmptyAnswers) {
 
 TEST(LogConverterTest, MembersInAnyOrderAndUnknownMembersSkipped) {
   const std::string body =
-      R"({"statistics":{"query":{"x":1}},"tables":[{"rows":[[1,"a"]],"extra":[1],)"
-      R"("columns":[{"type":"long","name":"A"},{"name":"B","type":"string"}],)"
-      R"("name":"T"}],"render":{}})";
+      R"({"statistics":{"query":{"x":1}},"tables":[{"extra":[1],"name":"T",)"
+      R"("columns":[{"type":"long","name":"A"},{"ColumnName":"B","ColumnType":"dynamic"}],)"
+      R"("rows":[[1,"[2]"]],"more":{}}],"render":{}})";
   Result result = Convert(body);
   ASSERT_TRUE(result.summary.ok()) << result.summary.status();
   ASSERT_EQ(result.rows.size(), 1u);
-  EXPECT_EQ(result.rows[0].log.raw(), R"({"A":1,"B":"a","_timestampSource":"now"})");
+  EXPECT_EQ(result.rows[0].log.raw(), R"({"A":1,"B":[2],"_timestampSource":"now"})");
   EXPECT_EQ(result.rows[0].table, "T");
+}
+
+TEST(LogConverterTest, RowsBeforeColumnsIsRejected) {
+  Result result = Convert(
+      R"({"tables":[{"name":"T","rows":[[1]],"columns":[{"name":"A","type":"long"}]}]})");
+  EXPECT_EQ(result.summary.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(result.summary.status().message(),
+              HasSubstr("\"rows\" of table 0 comes before its \"columns\""));
+  EXPECT_TRUE(result.rows.empty());
 }
 
 constexpr char kPartialError[] =
@@ -401,7 +410,8 @@ TEST(LogConverterTest, MalformedAnswersAreInvalidArgumentWithAPlace) {
       {"[1,2]", "not a JSON object"},
       {R"({"tables":{}})", "\"tables\" member is not an array"},
       {R"({"other":1})", "neither a \"tables\" nor an \"error\""},
-      {R"({"tables":[{"name":"T","rows":[]}]})", "table 0 has no \"columns\""},
+      {R"({"tables":[{"name":"T"}]})", "table 0 has no \"columns\""},
+      {R"({"tables":[{"columns":[{"type":"long"}],"rows":[]}]})", "column 0 of table 0 has no \"name\""},
       {R"({"tables":[{"name":"T","columns":[]}]})", "table 0 has no \"rows\""},
       {Answer("A:long", {"[1,2]"}), "row 0 of table 0 has more cells than its 1 columns"},
       {Answer("A:long,B:long", {"[1]"}), "row 0 of table 0 has 1 cells but the table has 2"},
