@@ -26,11 +26,18 @@
 // rows always fit). A record becoming visible more than settle + overlap after its
 // ingestion time can be missed; widen them for sources known to be slower.
 //
+// A new Paginator has no memory of what an earlier process delivered. By default
+// (reread_overlap_on_start) its first pages read the overlap before the saved cursor
+// again and deliver those rows once more, so a record that became visible there while
+// the process was down is not lost; the repeats carry the same Log.id (derived from the
+// record), so the receiver can recognise them. Without it, a restart repeats nothing
+// that was committed, and such a late-visible record can be missed.
+//
 // Tables without _ItemId (has_item_id = false: a base query that projects it away)
 // have no tie-breaker: each page re-reads from the cursor's time (inclusive), and rows
-// are recognised by a hash of their content (the converter's Log.id). After a restart
-// the rows at exactly the saved cursor time are delivered again (repeats carry the same
-// Log.id). With _ItemId, a restart repeats nothing that was committed.
+// are recognised by a hash of their content (the converter's Log.id; two rows equal in
+// every column count as one). After a restart the rows at exactly the saved cursor time
+// are delivered again, repeats with the same Log.id.
 //
 // A truncated answer (PartialError such as E_QUERY_RESULT_SET_TOO_LARGE, an answer
 // cut short, or one larger than the transport allows) is never delivered: the page
@@ -188,6 +195,8 @@ struct PaginatorOptions {
   absl::Duration overlap = absl::Minutes(2);
   // At most this many delivered rows are remembered for the overlap.
   size_t max_recent = 20000;
+  // A new Paginator re-reads the overlap before its start cursor (see the top).
+  bool reread_overlap_on_start = true;
   // Timespan start = lower bound - lookback (TimeGenerated may be up to 2 days older
   // than the ingestion).
   absl::Duration lookback = absl::Hours(50);
@@ -254,6 +263,10 @@ class Paginator {
     page_rows_ = std::clamp(options_.initial_page_rows, options_.min_page_rows,
                             options_.max_page_rows);
     if (options_.overlap < absl::ZeroDuration()) options_.overlap = absl::ZeroDuration();
+    if (options_.reread_overlap_on_start && options_.overlap > absl::ZeroDuration() &&
+        cursor_.ingestion_time != absl::InfinitePast()) {
+      floor_ = Cursor::StartAt(cursor_.ingestion_time - options_.overlap);
+    }
   }
 
   Paginator(const Paginator&) = delete;
@@ -271,17 +284,14 @@ class Paginator {
     Plan plan;
     const absl::Time horizon = now - options_.settle;
     // Lower bound (exclusive position): rows after it are read.
-    Cursor lower = cursor_;
-    if (options_.overlap > absl::ZeroDuration() && !recent_.empty()) {
-      lower = std::max(floor_, Cursor::StartAt(cursor_.ingestion_time - options_.overlap));
-    }
+    // floor_ is the cursor itself without an overlap; with one, the overlap's start
+    // once rows are remembered (or after a start that re-reads it).
+    Cursor lower = std::min(
+        cursor_, std::max(floor_, Cursor::StartAt(cursor_.ingestion_time - options_.overlap)));
+    if (options_.overlap == absl::ZeroDuration()) lower = cursor_;
     if (!options_.has_item_id) {
       // Without a tie-breaker the bound is a time, inclusive.
-      absl::Time t = cursor_.ingestion_time;
-      if (options_.overlap > absl::ZeroDuration() && !recent_.empty()) {
-        t = std::max(floor_.ingestion_time, cursor_.ingestion_time - options_.overlap);
-      }
-      lower = Cursor::StartAt(t);
+      lower = Cursor::StartAt(lower.ingestion_time);
     }
     if (lower.ingestion_time > horizon) {
       plan.nothing_to_read = true;

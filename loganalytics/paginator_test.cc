@@ -117,6 +117,7 @@ class PaginatorTest : public ::testing::Test {
 TEST_F(PaginatorTest, PlansTheDocumentedQuery) {
   PaginatorOptions options = Options();
   options.initial_page_rows = 500;
+  options.reread_overlap_on_start = false;
   Cursor start{kT0 + absl::Nanoseconds(123456700), "it's \\ a\n'|take 1"};
   std::unique_ptr<Paginator> paginator = Make(options, start);
   absl::StatusOr<Paginator::Plan> plan = paginator->PlanPage(kT0 + absl::Hours(1));
@@ -133,6 +134,16 @@ TEST_F(PaginatorTest, PlansTheDocumentedQuery) {
   // [cursor - 50 h lookback, now - 3 min settle + 25 h]
   EXPECT_EQ(plan->timespan,
             "2023-12-29T22:00:00.1234567Z/2024-01-02T01:57:00.0000000Z");
+
+  // By default a new paginator first re-reads the 2-minute overlap before its cursor.
+  options.reread_overlap_on_start = true;
+  std::unique_ptr<Paginator> restarted = Make(options, start);
+  plan = restarted->PlanPage(kT0 + absl::Hours(1));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(plan->kql, HasSubstr("\n| where _IngestionTime >= "
+                                   "datetime(2023-12-31T23:58:00.1234567Z)\n"));
+  EXPECT_EQ(plan->timespan,
+            "2023-12-29T21:58:00.1234567Z/2024-01-02T01:57:00.0000000Z");
 }
 
 TEST_F(PaginatorTest, SendsThePlanAsTheRequestBody) {
@@ -152,11 +163,11 @@ TEST_F(PaginatorTest, SendsThePlanAsTheRequestBody) {
   EXPECT_EQ(scripted->requests()[0].body,
             "{\"query\":\"['Custom \\\"Table\\\"_CL']\\n"
             "| extend _IngestionTime = ingestion_time()\\n"
-            "| where _IngestionTime >= datetime(2024-01-01T00:00:00.0000000Z)\\n"
+            "| where _IngestionTime >= datetime(2023-12-31T23:58:00.0000000Z)\\n"
             "| where _IngestionTime <= datetime(2024-01-01T00:57:00.0000000Z)\\n"
             "| order by _IngestionTime asc\\n"
             "| take 10\","
-            "\"timespan\":\"2023-12-29T22:00:00.0000000Z/2024-01-02T01:57:00.0000000Z\"}");
+            "\"timespan\":\"2023-12-29T21:58:00.0000000Z/2024-01-02T01:57:00.0000000Z\"}");
   EXPECT_EQ(page->next_cursor, Cursor::StartAt(kT0));
 }
 
@@ -381,7 +392,9 @@ TEST_F(PaginatorTest, MissingTableIsReportedOnceAndRetriedSlowly) {
 
 TEST_F(PaginatorTest, RestartFromPersistedCursorRepeatsNothing) {
   for (int i = 0; i < 12; ++i) Add(absl::StrFormat("id-%02d", i), absl::Seconds(i / 3));
-  std::unique_ptr<Paginator> first = Make(Options());
+  PaginatorOptions options = Options();
+  options.reread_overlap_on_start = false;
+  std::unique_ptr<Paginator> first = Make(options);
   absl::StatusOr<Page> page = first->NextPage();
   ASSERT_TRUE(page.ok());
   ASSERT_TRUE(first->Commit(*page).ok());
@@ -392,11 +405,42 @@ TEST_F(PaginatorTest, RestartFromPersistedCursorRepeatsNothing) {
 
   absl::StatusOr<Cursor> restored = Cursor::FromJson(saved);
   ASSERT_TRUE(restored.ok()) << restored.status();
-  std::unique_ptr<Paginator> second = Make(Options(), *restored);
+  std::unique_ptr<Paginator> second = Make(options, *restored);
   for (const std::string& k : Drain(*second)) keys.push_back(k);
   std::vector<std::string> expected;
   for (int i = 0; i < 12; ++i) expected.push_back(absl::StrFormat("id-%02d", i));
   EXPECT_THAT(keys, ElementsAreArray(expected));
+}
+
+TEST_F(PaginatorTest, RestartRereadsTheOverlapSoNothingIsLost) {
+  Add("a", absl::Minutes(50));
+  Add("slow", absl::Minutes(52), absl::Seconds(270));  // visible at 56:30
+  Add("b", absl::Minutes(53));
+  clock_.Set(kT0 + absl::Minutes(56) + absl::Seconds(10));
+  std::unique_ptr<Paginator> first = Make(Options());
+  std::vector<plugins::Log> before;
+  for (int i = 0; i < 10; ++i) {
+    absl::StatusOr<Page> page = first->NextPage();
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (plugins::Log& log : page->logs) before.push_back(log);
+    ASSERT_TRUE(first->Commit(*page).ok());
+    if (!page->more_available) break;
+  }
+  ASSERT_EQ(before.size(), 2u);  // a, b
+  const std::string saved = first->cursor().ToJson();
+  first.reset();  // the process stops; "slow" becomes visible meanwhile
+  clock_.Set(kT0 + absl::Minutes(57));
+  std::unique_ptr<Paginator> second = Make(Options(), *Cursor::FromJson(saved));
+  absl::StatusOr<Page> page = second->NextPage();
+  ASSERT_TRUE(page.ok()) << page.status();
+  std::vector<std::string> keys;
+  for (const plugins::Log& log : page->logs) keys.push_back(KeyOf(log));
+  // "b" lies within the 2-minute overlap before the cursor (53:00) and comes again, with
+  // the same Log.id; "slow" is not lost; "a" (50:00) is older than the overlap.
+  EXPECT_THAT(keys, ElementsAre("slow", "b"));
+  EXPECT_EQ(page->logs[1].id(), before[1].id());
+  ASSERT_TRUE(second->Commit(*page).ok());
+  EXPECT_THAT(Drain(*second), ElementsAre());
 }
 
 TEST_F(PaginatorTest, TablesWithoutItemIdProgressThroughEqualTimes) {
@@ -415,8 +459,9 @@ TEST_F(PaginatorTest, TablesWithoutItemIdProgressThroughEqualTimes) {
 }
 
 TEST_F(PaginatorTest, CaughtUpCursorAtTheHorizonSendsNothing) {
+  // The horizon is now - settle = 57:00; even the overlap re-read starts after it.
   std::unique_ptr<Paginator> paginator =
-      Make(Options(), Cursor::StartAt(kT0 + absl::Minutes(59)));
+      Make(Options(), Cursor::StartAt(kT0 + absl::Minutes(59) + absl::Seconds(30)));
   absl::StatusOr<Page> page = paginator->NextPage();
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->attempts, 0);
