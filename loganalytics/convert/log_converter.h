@@ -7,8 +7,9 @@
 // "Memory" below) whatever the number of rows.
 //
 // For each row, Log.raw is a JSON object mapping column name to value:
-//   - int / long / real numbers are copied as written (64-bit and larger integers stay
-//     exact); "NaN", "Infinity" and "-Infinity", which Azure sends as strings, stay
+//   - int / long / real numbers are copied as written (64-bit integers stay exact); a
+//     number no 64-bit integer or double can hold (e.g. -9246744073709551616, 1e400)
+//     is kept exactly as a string, since strict parsers reject it; "NaN", "Infinity" and "-Infinity", which Azure sends as strings, stay
 //     strings; a decimal stays exact as a string (a number token is quoted).
 //   - dynamic cells (strings whose content is JSON) become nested JSON, minified; a
 //     dynamic string that is not valid JSON (or holds an integer beyond 64 bits, which
@@ -707,7 +708,7 @@ class LogConverter {
           }
           if (c.role == Role::kIngestionTime) break;
           AppendKey(c, raw);
-          if (c.kind == Kind::kDecimal) {
+          if (c.kind == Kind::kDecimal || !internal_convert::IsRepresentableNumber(token)) {
             raw.push_back('"');
             raw.append(token.data(), token.size());
             raw.push_back('"');

@@ -88,6 +88,14 @@ TEST(LogConverterTest, KeepsLongsBeyondDoublePrecisionExact) {
             R"("Neg":-9223372036854775808})");
 }
 
+TEST(LogConverterTest, NumbersBeyondSixtyFourBitsBecomeExactStrings) {
+  EXPECT_EQ(RawOf("TimeGenerated:datetime,A:long,B:long,C:real,D:long",
+                  R"(["2024-01-01T00:00:00Z",-9246744073709551616,18446744073709551616,1e400,)"
+                  R"(18446744073709551615])"),
+            R"({"TimeGenerated":"2024-01-01T00:00:00Z","A":"-9246744073709551616",)"
+            R"("B":"18446744073709551616","C":"1e400","D":18446744073709551615})");
+}
+
 TEST(LogConverterTest, RealsKeepTheirTextAndSpecialValuesStayStrings) {
   EXPECT_EQ(RawOf("TimeGenerated:datetime,A:real,B:real,C:real,D:real,E:real",
                   R"(["2024-01-01T00:00:00Z",1e300,3,"NaN","Infinity","-Infinity"])"),

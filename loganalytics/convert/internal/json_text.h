@@ -17,7 +17,9 @@
 #ifndef LOGANALYTICS_CONVERT_INTERNAL_JSON_TEXT_H_
 #define LOGANALYTICS_CONVERT_INTERNAL_JSON_TEXT_H_
 
+#include <cmath>
 #include <cstddef>
+#include <cstdlib>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -67,6 +69,48 @@ inline bool IsJsonNumber(absl::string_view text) {
     while (p < end && is_digit(*p)) ++p;
   }
   return p == end;
+}
+
+// For a token that IsJsonNumber accepts: true when common strict parsers (simdjson
+// among them) can hold it, i.e. an integer within [-2^63, 2^64 - 1] or a number with a
+// fraction or exponent whose value is a finite double. The converter keeps the others
+// exactly, as strings.
+inline bool IsRepresentableNumber(absl::string_view number) {
+  const bool negative = !number.empty() && number[0] == '-';
+  absl::string_view digits = number.substr(negative ? 1 : 0);
+  const size_t fraction_or_exponent = digits.find_first_of(".eE");
+  if (fraction_or_exponent == absl::string_view::npos) {
+    if (digits.size() < 19) return true;
+    if (negative) {
+      return digits.size() == 19 && digits <= absl::string_view("9223372036854775808");
+    }
+    return digits.size() == 19 ||
+           (digits.size() == 20 && digits <= absl::string_view("18446744073709551615"));
+  }
+  // Magnitude estimate: integer digits plus the exponent.
+  const size_t exponent_at = digits.find_first_of("eE");
+  const size_t integer_digits =
+      fraction_or_exponent;  // digits before '.', 'e' or 'E'
+  long exponent = 0;
+  if (exponent_at != absl::string_view::npos) {
+    absl::string_view e = digits.substr(exponent_at + 1);
+    bool exponent_negative = false;
+    if (!e.empty() && (e[0] == '+' || e[0] == '-')) {
+      exponent_negative = e[0] == '-';
+      e.remove_prefix(1);
+    }
+    while (!e.empty() && e[0] == '0') e.remove_prefix(1);
+    if (e.size() > 5) return exponent_negative;  // tiny values round to 0; huge overflow
+    for (char c : e) exponent = exponent * 10 + (c - '0');
+    if (exponent_negative) exponent = -exponent;
+  }
+  const long magnitude = static_cast<long>(integer_digits) + exponent;
+  if (magnitude < 300) return true;
+  if (magnitude > 320) return false;
+  // Near the limit of a double: let strtod decide.
+  const std::string text(number.data(), number.size());
+  const double value = std::strtod(text.c_str(), nullptr);
+  return std::isfinite(value);
 }
 
 // Returns the value of one hex digit, or -1.

@@ -20,6 +20,27 @@ TEST(JsonTextTest, RecognisesJsonNumbers) {
   }
 }
 
+// The boundaries match what simdjson accepts.
+TEST(JsonTextTest, RecognisesNumbersStrictParsersCanHold) {
+  simdjson::dom::parser parser;
+  const std::string many(400, '1');
+  for (const std::string& number :
+       {std::string("0"), std::string("-9223372036854775808"),
+        std::string("-9223372036854775809"), std::string("18446744073709551615"),
+        std::string("18446744073709551616"), std::string("-18446744073709551615"),
+        std::string("1234567890123456789"), std::string("99999999999999999999"),
+        std::string("1e308"), std::string("1e309"), std::string("-1e309"),
+        std::string("1.7976931348623157e308"), std::string("1.8e308"),
+        std::string("1e-400"), std::string("1e-99999999"), std::string("1e99999999"),
+        std::string("0.5"), many, many + ".5", "0." + many, many.substr(0, 300) + "e-10",
+        std::string("12345678901234567890123.5")}) {
+    ASSERT_TRUE(IsJsonNumber(number)) << number;
+    simdjson::dom::element element;
+    const bool simdjson_accepts = parser.parse(number).get(element) == simdjson::SUCCESS;
+    EXPECT_EQ(IsRepresentableNumber(number), simdjson_accepts) << number.substr(0, 40);
+  }
+}
+
 TEST(JsonTextTest, TrimsTrailingWhitespaceOnly) {
   EXPECT_EQ(TrimTrailingJsonWhitespace(" 12 \t\r\n"), " 12");
   EXPECT_EQ(TrimTrailingJsonWhitespace("   "), "");
