@@ -1,0 +1,618 @@
+// File: plugin_main/commands.h
+//
+// The binary's subcommands as functions, so tests and other binaries can run them:
+// RunCommand (the service), CheckCommand (the integration checks), BackfillCommand.
+// Each returns the process exit code: 0 success, 1 failure at run time, 2 bad usage or
+// configuration.
+//
+// Example:
+//   plugin_main::CommandContext context;
+//   context.env = plugin_main::ProcessEnv();
+//   return plugin_main::RunCommand("/etc/azure-la/config.json", /*once=*/false, context);
+//
+// RunCommand installs handlers for SIGTERM/SIGINT (drain and exit) and SIGHUP (reload the
+// config file); call it from the main thread.
+#ifndef PLUGIN_MAIN_COMMANDS_H_
+#define PLUGIN_MAIN_COMMANDS_H_
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/json_log.h"
+#include "plugin_main/checkpoint_store.h"
+#include "plugin_main/collector.h"
+#include "plugin_main/config.h"
+#include "plugin_main/runtime.h"
+#include "plugin_main/scheduler.h"
+#include "plugin_main/utmstack_config.h"
+#include "proto/plugins.grpc.pb.h"
+#include "utmstack_sink/engine_sink.h"
+
+namespace plugin_main {
+
+struct CommandContext {
+  Overrides overrides;
+  Env env = ProcessEnv();
+  FILE* out = stdout;
+  // Where JSON log lines go.
+  FILE* log_out = stderr;
+  // How long SIGTERM/SIGINT waits for the page in hand and the engine's acks.
+  absl::Duration drain_deadline = absl::Seconds(30);
+  // UTMStack console mode: how often the AZURE module's groups are re-read.
+  absl::Duration console_poll = absl::Seconds(300);
+  // `run --once`: give up waiting for every query to catch up after this long.
+  absl::Duration once_deadline = absl::Hours(6);
+};
+
+namespace commands_internal {
+
+// Blocks the signals the service handles in this thread and every thread it starts
+// afterwards, so they are taken only by sigtimedwait in the main loop.
+inline sigset_t BlockServiceSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+// Waits up to `timeout` for one of `set`; returns the signal or 0.
+inline int WaitForSignal(const sigset_t& set, absl::Duration timeout) {
+  timespec ts = absl::ToTimespec(timeout);
+  int sig = sigtimedwait(&set, nullptr, &ts);
+  return sig > 0 ? sig : 0;
+}
+
+// The service's moving parts for one configuration generation.
+class Service {
+ public:
+  Service(std::shared_ptr<common::JsonLogger> log, std::shared_ptr<utmstack_sink::Sink> sink,
+          std::shared_ptr<CheckpointStore> store, int threads)
+      : log_(std::move(log)),
+        sink_(std::move(sink)),
+        store_(std::move(store)),
+        scheduler_(SchedulerOptions{threads}) {}
+
+  // Makes the running set of collectors match `settings`: new (workspace, query) pairs
+  // start, removed ones stop, changed workspaces restart. Problems with one workspace
+  // are logged and do not stop the others; returns how many failed to start.
+  int Apply(const Settings& settings) {
+    runtime_ = std::make_unique<Runtime>(settings, log_);
+    std::set<std::string> wanted;
+    int failed = 0;
+    for (const WorkspaceSettings& ws : settings.workspaces) {
+      const std::string fingerprint =
+          absl::StrCat(ws.proto.SerializeAsString(), "|", ws.inline_secret.size(), "|",
+                       absl::FormatDuration(ws.poll_interval));
+      auto parts = runtime_->Workspace(ws);
+      if (!parts.ok()) {
+        log_->Error("workspace not started", {{"workspace", ws.proto.name()},
+                                             {"error", parts.status().message()}});
+        ++failed;
+        continue;
+      }
+      for (const QuerySettings& query : ws.queries) {
+        const std::string name = absl::StrCat(ws.proto.name(), "/", query.name);
+        wanted.insert(name);
+        auto it = collectors_.find(name);
+        if (it != collectors_.end() && fingerprints_[name] == fingerprint) continue;
+        auto options = runtime_->PaginatorOptionsFor(ws, query);
+        if (!options.ok()) {
+          log_->Error("query not started", {{"workspace", ws.proto.name()},
+                                            {"query", query.name},
+                                            {"error", options.status().message()}});
+          ++failed;
+          continue;
+        }
+        auto collector = std::make_shared<QueryCollector>(
+            ws.proto.name(), query.name, ws.poll_interval, ws.start_at, *options, parts->client,
+            sink_, store_, log_);
+        if (it != collectors_.end()) {
+          scheduler_.Remove(name);
+          log_->Info("query restarted with new settings",
+                     {{"workspace", ws.proto.name()}, {"query", query.name}});
+        } else {
+          log_->Info("query started", {{"workspace", ws.proto.name()}, {"query", query.name}});
+        }
+        collectors_[name] = collector;
+        fingerprints_[name] = fingerprint;
+        scheduler_.Add(collector);
+      }
+    }
+    for (auto it = collectors_.begin(); it != collectors_.end();) {
+      if (wanted.count(it->first) == 0) {
+        scheduler_.Remove(it->first);
+        log_->Info("query stopped: no longer configured", {{"task", it->first}});
+        fingerprints_.erase(it->first);
+        it = collectors_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return failed;
+  }
+
+  void Start() { scheduler_.Start(); }
+  void Stop() { scheduler_.Stop(); }
+  bool WaitUntilIdle(absl::Time deadline) { return scheduler_.WaitUntilIdle(deadline); }
+  size_t size() const { return collectors_.size(); }
+
+  // Sum over every collector, and a log line per collector.
+  CollectorStats Report(bool log_each) {
+    CollectorStats total;
+    for (const auto& [name, c] : collectors_) {
+      CollectorStats s = c->stats();
+      total.pages += s.pages;
+      total.rows += s.rows;
+      total.bytes += s.bytes;
+      total.errors += s.errors;
+      total.truncations += s.truncations;
+      total.throttles += s.throttles;
+      total.retries += s.retries;
+      total.duplicates += s.duplicates;
+      if (log_each) {
+        const double lag = s.cursor == absl::InfinitePast()
+                               ? -1
+                               : absl::ToDoubleSeconds(absl::Now() - s.cursor);
+        log_->Info("counters", {{"task", name}, {"last_error", s.last_error}},
+                   {{"pages", double(s.pages)}, {"rows", double(s.rows)},
+                    {"bytes", double(s.bytes)}, {"retries", double(s.retries)},
+                    {"throttles", double(s.throttles)},
+                    {"truncations", double(s.truncations)}, {"lag_seconds", lag}});
+      }
+    }
+    return total;
+  }
+
+ private:
+  std::shared_ptr<common::JsonLogger> log_;
+  std::shared_ptr<utmstack_sink::Sink> sink_;
+  std::shared_ptr<CheckpointStore> store_;
+  Scheduler scheduler_;
+  std::unique_ptr<Runtime> runtime_;
+  std::map<std::string, std::shared_ptr<QueryCollector>> collectors_;
+  std::map<std::string, std::string> fingerprints_;
+};
+
+// The workspace settings every console group gets (the console holds only the four
+// connection values).
+inline WorkspaceSettings ConsoleDefaults() {
+  WorkspaceSettings ws;
+  ws.proto.set_cloud("AzurePublic");
+  for (const char* preset : {"AzureActivity", "SigninLogs", "AuditLogs", "SecurityAlert"}) {
+    ws.queries.push_back(QuerySettings{preset, preset, "", ""});
+  }
+  ws.poll_interval = absl::Seconds(60);
+  ws.settle_delay = absl::Minutes(2);
+  ws.lookback = absl::Hours(48);
+  return ws;
+}
+
+}  // namespace commands_internal
+
+// Loads settings from `config_path`, or — when it is empty — from UTMStack
+// ($WORK_DIR/pipeline and the backend). Logs the reason and returns it on failure.
+inline absl::StatusOr<Settings> LoadServiceSettings(const std::string& config_path,
+                                                    const CommandContext& context,
+                                                    common::JsonLogger& log) {
+  if (!config_path.empty()) return LoadSettings(config_path, context.env, context.overrides);
+  const std::string work_dir = context.env("WORK_DIR").value_or("/workdir");
+  auto pipeline = ReadPipelineSettings(work_dir + "/pipeline");
+  if (!pipeline.ok()) {
+    return absl::Status(pipeline.status().code(),
+                        absl::StrCat("no --config given and no UTMStack settings: ",
+                                     pipeline.status().message()));
+  }
+  // The backend is reached with the system's CA bundle.
+  ModuleConfigClient client(std::make_shared<http::CurlTransport>(), *pipeline);
+  auto groups = client.Fetch(commands_internal::ConsoleDefaults());
+  if (!groups.ok()) return groups.status();
+  for (const std::string& problem : groups->problems) log.Warning(problem);
+  Settings settings;
+  // Engine, state and log settings: environment and flags over UTMStack's defaults.
+  settings.engine_socket = context.overrides.engine_socket;
+  if (settings.engine_socket.empty()) {
+    settings.engine_socket =
+        context.env("AZURE_LA_ENGINE_SOCKET").value_or(work_dir + "/sockets/engine_server.sock");
+  }
+  settings.state_dir = context.overrides.state_dir;
+  if (settings.state_dir.empty()) {
+    settings.state_dir =
+        context.env("AZURE_LA_STATE_DIR").value_or(work_dir + "/azure-loganalytics/state");
+  }
+  settings.tenant_id = std::string(kDefaultTenantId);
+  settings.log_level = context.overrides.log_level.empty()
+                           ? context.env("AZURE_LA_LOG_LEVEL").value_or("info")
+                           : context.overrides.log_level;
+  settings.workspaces = groups->module_active ? groups->workspaces
+                                              : std::vector<WorkspaceSettings>{};
+  if (!groups->module_active) log.Warning("the AZURE module is not active in UTMStack");
+  return settings;
+}
+
+// `run`: the service. With `once`, every query is read until caught up, then the
+// process exits (the demo and batch use).
+inline int RunCommand(const std::string& config_path, bool once, const CommandContext& context) {
+  const sigset_t signals = commands_internal::BlockServiceSignals();
+  auto log = std::make_shared<common::JsonLogger>(context.log_out, common::LogLevel::kInfo);
+  auto settings = LoadServiceSettings(config_path, context, *log);
+  if (!settings.ok()) {
+    log->Error("cannot start: configuration", {{"error", settings.status().message()}});
+    return 2;
+  }
+  log->set_level(common::ParseLogLevel(settings->log_level));
+  auto store = std::make_shared<FileCheckpointStore>(settings->state_dir);
+  if (absl::Status s = store->EnsureDirectory(); !s.ok()) {
+    log->Error("cannot start: state directory", {{"error", s.message()}});
+    return 2;
+  }
+  utmstack_sink::EngineSinkOptions sink_options;
+  sink_options.socket_path = settings->engine_socket;
+  auto engine = utmstack_sink::EngineSink::Create(sink_options);
+  if (!engine.ok()) {
+    log->Error("cannot start: engine", {{"error", engine.status().message()}});
+    return 2;
+  }
+  std::shared_ptr<utmstack_sink::Sink> sink(std::move(*engine));
+  const absl::Time started = absl::Now();
+  commands_internal::Service service(log, sink, store, /*threads=*/4);
+  int failed = service.Apply(*settings);
+  if (service.size() == 0 && config_path.empty()) {
+    log->Warning("no complete AZURE group configured yet; waiting for one in the console");
+  } else if (service.size() == 0) {
+    log->Error("cannot start: no query could be started");
+    return 2;
+  }
+  log->Info("service started", {{"engine_socket", settings->engine_socket},
+                                {"state_dir", settings->state_dir}},
+            {{"queries", double(service.size())}, {"workspaces",
+                                                   double(settings->workspaces.size())}});
+  service.Start();
+
+  int exit_code = 0;
+  absl::Time next_report = absl::Now() + absl::Minutes(1);
+  absl::Time next_console_poll = absl::Now() + context.console_poll;
+  while (true) {
+    if (once) {
+      bool idle = service.WaitUntilIdle(absl::Now() + absl::Milliseconds(200));
+      if (idle) break;
+      if (absl::Now() - started > context.once_deadline) {
+        log->Error("run --once: queries did not catch up in time");
+        exit_code = 1;
+        break;
+      }
+    }
+    int sig = commands_internal::WaitForSignal(signals, once ? absl::Milliseconds(1)
+                                                             : absl::Seconds(1));
+    if (sig == SIGTERM || sig == SIGINT) {
+      log->Info("stopping: finishing the pages in hand", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      break;
+    }
+    if (sig == SIGHUP || (config_path.empty() && absl::Now() >= next_console_poll)) {
+      next_console_poll = absl::Now() + context.console_poll;
+      auto reloaded = LoadServiceSettings(config_path, context, *log);
+      if (!reloaded.ok()) {
+        log->Error("reload failed; keeping the running configuration",
+                   {{"error", reloaded.status().message()}});
+      } else {
+        log->set_level(common::ParseLogLevel(reloaded->log_level));
+        service.Apply(*reloaded);
+        if (sig == SIGHUP) log->Info("configuration reloaded", {}, {{"queries", double(service.size())}});
+      }
+    }
+    if (absl::Now() >= next_report) {
+      service.Report(/*log_each=*/true);
+      next_report = absl::Now() + absl::Minutes(1);
+    }
+  }
+  service.Stop();
+  absl::Status closed = sink->Close(absl::Now() + context.drain_deadline);
+  CollectorStats total = service.Report(/*log_each=*/!once);
+  if (!closed.ok()) {
+    log->Error("engine did not acknowledge everything before exit; those pages will be read "
+               "again at the next start",
+               {{"error", closed.message()}});
+    exit_code = 1;
+  }
+  if (total.errors > 0 && once) exit_code = 1;
+  std::fprintf(context.out,
+               "delivered %llu logs from %zu workspace(s), %zu query(s) in %s; %llu error(s)%s\n",
+               static_cast<unsigned long long>(total.rows), settings->workspaces.size(),
+               service.size(), absl::FormatDuration(absl::Trunc(absl::Now() - started,
+                                                               absl::Milliseconds(10))).c_str(),
+               static_cast<unsigned long long>(total.errors),
+               failed > 0 ? absl::StrCat("; ", failed, " not started").c_str() : "");
+  std::fflush(context.out);
+  return exit_code;
+}
+
+
+namespace commands_internal {
+
+// One line of `check`'s report.
+struct CheckLine {
+  bool ok = false;
+  std::string what;
+  std::string detail;  // the error, or what was found
+  std::string fix;     // for a failed step
+};
+
+inline void PrintCheck(FILE* out, const CheckLine& line) {
+  std::fprintf(out, "%s %s%s%s\n", line.ok ? "\u2713" : "\u2717", line.what.c_str(),
+               line.detail.empty() ? "" : ": ", line.detail.c_str());
+  if (!line.ok && !line.fix.empty()) std::fprintf(out, "    fix: %s\n", line.fix.c_str());
+}
+
+inline std::string FixFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnauthenticated:
+      return "check the tenant id, client id and secret (or certificate) of the app "
+             "registration; a new secret goes under App registrations > Certificates & secrets";
+    case absl::StatusCode::kPermissionDenied:
+      return "in the workspace: Access control (IAM) > Add role assignment > Log Analytics "
+             "Reader > the app (and check Conditional Access)";
+    case absl::StatusCode::kNotFound:
+      return "check the id against the Azure portal (Entra ID overview for the tenant, the "
+             "workspace's overview for the Workspace ID)";
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      return "check network access (proxy settings HTTPS_PROXY/NO_PROXY, firewall) to the "
+             "Azure endpoints, then try again";
+    case absl::StatusCode::kResourceExhausted:
+      return "Azure is throttling this identity; wait and try again";
+    default:
+      return "see the error above";
+  }
+}
+
+}  // namespace commands_internal
+
+// `check`: walks the integration steps (credentials → token, workspace reachable, Log
+// Analytics Reader, data in each configured table in the last 24 h, engine socket) and
+// prints one ✓/✗ line each, with the fix for every ✗. Returns 0 when all pass, 1 when
+// one fails, 2 for an unusable configuration.
+inline int CheckCommand(const std::string& config_path, const CommandContext& context) {
+  using commands_internal::CheckLine;
+  using commands_internal::FixFor;
+  using commands_internal::PrintCheck;
+  auto log = std::make_shared<common::JsonLogger>(context.log_out, common::LogLevel::kError);
+  auto settings = LoadServiceSettings(config_path, context, *log);
+  if (!settings.ok()) {
+    PrintCheck(context.out, {false, "configuration", std::string(settings.status().message()),
+                             "correct the named field"});
+    return 2;
+  }
+  PrintCheck(context.out, {true, "configuration", absl::StrCat(settings->workspaces.size(),
+                                                               " workspace(s)"), ""});
+  bool all_ok = true;
+  auto report = [&](CheckLine line) {
+    all_ok = all_ok && line.ok;
+    PrintCheck(context.out, line);
+  };
+  Runtime runtime(*settings, log);
+  const absl::Time now = absl::Now();
+  for (const WorkspaceSettings& ws : settings->workspaces) {
+    const std::string name = ws.proto.name();
+    auto parts = runtime.Workspace(ws);
+    if (!parts.ok()) {
+      report({false, absl::StrCat(name, ": credential settings"),
+              std::string(parts.status().message()), "correct the workspace's credential"});
+      continue;
+    }
+    auto token = parts->credential->GetToken(parts->cloud.scope);
+    if (!token.ok()) {
+      report({false, absl::StrCat(name, ": token from Entra ID"),
+              std::string(token.status().message()), FixFor(token.status())});
+      continue;
+    }
+    report({true, absl::StrCat(name, ": token from Entra ID"), parts->credential->Describe(),
+            ""});
+    loganalytics::QueryOptions probe_options;
+    probe_options.what = "connection check";
+    auto probe = parts->client->Query(
+        ws.proto.workspace_id(), "print connector_check = 1",
+        loganalytics_internal::FormatTimespan(now - absl::Hours(1), now), probe_options);
+    if (!probe.ok()) {
+      const bool denied = probe.status().code() == absl::StatusCode::kPermissionDenied;
+      const bool missing = probe.status().code() == absl::StatusCode::kNotFound;
+      report({false,
+              absl::StrCat(name, denied    ? ": Log Analytics Reader permission"
+                                 : missing ? ": workspace reachable"
+                                           : ": workspace query"),
+              std::string(probe.status().message()), FixFor(probe.status())});
+      continue;
+    }
+    report({true, absl::StrCat(name, ": workspace ", ws.proto.workspace_id(), " reachable"), "",
+            ""});
+    report({true, absl::StrCat(name, ": Log Analytics Reader permission"), "", ""});
+    for (const QuerySettings& query : ws.queries) {
+      const std::string what = absl::StrCat(name, ": ", query.name, " has data in the last 24 h");
+      auto options = runtime.PaginatorOptionsFor(ws, query);
+      if (!options.ok()) {
+        report({false, what, std::string(options.status().message()), "fix the query name"});
+        continue;
+      }
+      loganalytics::QueryOptions data_options;
+      data_options.what = query.name;
+      auto answer = parts->client->Query(
+          ws.proto.workspace_id(), absl::StrCat(options->base_query, "\n| take 1"),
+          loganalytics_internal::FormatTimespan(now - absl::Hours(24), now), data_options);
+      if (!answer.ok()) {
+        report({false, what, std::string(answer.status().message()),
+                answer.status().code() == absl::StatusCode::kInvalidArgument
+                    ? "the table does not exist in this workspace: connect the data source "
+                      "(diagnostic settings) or remove the query"
+                    : FixFor(answer.status())});
+        continue;
+      }
+      size_t rows = 0;
+      if (answer->status == 200 && !answer->body.empty()) {
+        auto summary = loganalytics::ConvertAnswer(
+            answer->body, options->convert,
+            [](plugins::Log&&, const loganalytics::RowMeta&) { return absl::OkStatus(); });
+        if (summary.ok()) rows = summary->rows;
+      }
+      if (rows == 0) {
+        report({false, what, "no records",
+                "send the source to this workspace (the resource's Diagnostic settings > Send "
+                "to Log Analytics workspace), or check the workspace id"});
+      } else {
+        report({true, what, "", ""});
+      }
+    }
+  }
+  {
+    const std::string what = absl::StrCat("engine socket ", settings->engine_socket);
+    auto channel = grpc::CreateChannel("unix://" + settings->engine_socket,
+                                       grpc::InsecureChannelCredentials());
+    if (channel->WaitForConnected(absl::ToChronoTime(absl::Now() + absl::Seconds(5)))) {
+      report({true, absl::StrCat(what, " accepting connections"), "", ""});
+    } else {
+      report({false, absl::StrCat(what, " accepting connections"), "no gRPC server answered",
+              "start the UTMStack engine, or set engine.socket (or AZURE_LA_ENGINE_SOCKET) to "
+              "its socket"});
+    }
+  }
+  std::fprintf(context.out, "%s\n", all_ok ? "all checks passed" : "some checks failed");
+  return all_ok ? 0 : 1;
+}
+
+// `backfill`: reads one workspace/query from `since` up to now into the engine, with
+// progress on stderr (window, rows, rate, ETA). It keeps its own checkpoint
+// ("<query>@backfill") so an interrupted backfill resumes, and leaves the service's
+// cursor alone.
+inline int BackfillCommand(const std::string& config_path, const std::string& workspace,
+                           const std::string& query_name, const std::string& since,
+                           const CommandContext& context) {
+  const sigset_t signals = commands_internal::BlockServiceSignals();
+  auto log = std::make_shared<common::JsonLogger>(context.log_out, common::LogLevel::kWarning);
+  absl::Time start;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, since, &start, &err)) {
+    std::fprintf(context.log_out, "backfill: --since \"%s\" is not an RFC 3339 time such as "
+                                  "2024-01-01T00:00:00Z\n", since.c_str());
+    return 2;
+  }
+  auto settings = LoadServiceSettings(config_path, context, *log);
+  if (!settings.ok()) {
+    std::fprintf(context.log_out, "backfill: %s\n",
+                 std::string(settings.status().message()).c_str());
+    return 2;
+  }
+  const WorkspaceSettings* ws = nullptr;
+  const QuerySettings* query = nullptr;
+  for (const auto& w : settings->workspaces) {
+    if (w.proto.name() != workspace) continue;
+    ws = &w;
+    for (const auto& q : w.queries) {
+      if (q.name == query_name) query = &q;
+    }
+  }
+  if (ws == nullptr || query == nullptr) {
+    std::fprintf(context.log_out,
+                 "backfill: no query \"%s\" in workspace \"%s\" in the configuration\n",
+                 query_name.c_str(), workspace.c_str());
+    return 2;
+  }
+  log->set_level(common::ParseLogLevel(settings->log_level));
+  Runtime runtime(*settings, log);
+  auto parts = runtime.Workspace(*ws);
+  auto options = parts.ok() ? runtime.PaginatorOptionsFor(*ws, *query)
+                            : absl::StatusOr<loganalytics::PaginatorOptions>(parts.status());
+  if (!options.ok()) {
+    std::fprintf(context.log_out, "backfill: %s\n",
+                 std::string(options.status().message()).c_str());
+    return 2;
+  }
+  auto store = std::make_shared<FileCheckpointStore>(settings->state_dir);
+  if (absl::Status s = store->EnsureDirectory(); !s.ok()) {
+    std::fprintf(context.log_out, "backfill: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  utmstack_sink::EngineSinkOptions sink_options;
+  sink_options.socket_path = settings->engine_socket;
+  auto engine = utmstack_sink::EngineSink::Create(sink_options);
+  if (!engine.ok()) {
+    std::fprintf(context.log_out, "backfill: %s\n",
+                 std::string(engine.status().message()).c_str());
+    return 2;
+  }
+  std::shared_ptr<utmstack_sink::Sink> sink(std::move(*engine));
+  const std::string checkpoint_name = absl::StrCat(query->name, "@backfill");
+  QueryCollector collector(ws->proto.name(), checkpoint_name, ws->poll_interval, start, *options,
+                           parts->client, sink, store, log);
+  const absl::Time began = absl::Now();
+  const absl::Time horizon = began - ws->settle_delay;
+  absl::Time last_progress = absl::InfinitePast();
+  int exit_code = 0;
+  int failures = 0;
+  while (true) {
+    TaskOutcome outcome = collector.RunOnce();
+    CollectorStats stats = collector.stats();
+    const absl::Time now = absl::Now();
+    if (now - last_progress >= absl::Seconds(1) || !outcome.more_available) {
+      last_progress = now;
+      const absl::Time cursor = stats.cursor == absl::InfinitePast() ? start : stats.cursor;
+      const double elapsed = std::max(1e-3, absl::ToDoubleSeconds(now - began));
+      const double covered = absl::ToDoubleSeconds(cursor - start);
+      const double remaining = absl::ToDoubleSeconds(horizon - cursor);
+      const double eta = covered > 0 ? remaining * elapsed / covered : -1;
+      std::fprintf(context.log_out,
+                   "backfill %s/%s: window %s .. %s, cursor %s, %llu rows, %.0f rows/s, ETA %s\n",
+                   ws->proto.name().c_str(), query->name.c_str(),
+                   absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", start, absl::UTCTimeZone()).c_str(),
+                   absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", horizon, absl::UTCTimeZone()).c_str(),
+                   absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", cursor, absl::UTCTimeZone()).c_str(),
+                   static_cast<unsigned long long>(stats.rows), stats.rows / elapsed,
+                   eta < 0 ? "unknown"
+                           : absl::FormatDuration(absl::Trunc(absl::Seconds(eta),
+                                                              absl::Seconds(1))).c_str());
+    }
+    if (!outcome.status.ok()) {
+      if (++failures >= 10 || outcome.status.code() == absl::StatusCode::kNotFound ||
+          outcome.status.code() == absl::StatusCode::kPermissionDenied ||
+          outcome.status.code() == absl::StatusCode::kUnauthenticated ||
+          outcome.status.code() == absl::StatusCode::kInvalidArgument) {
+        std::fprintf(context.log_out, "backfill: stopped: %s\n",
+                     std::string(outcome.status.message()).c_str());
+        exit_code = 1;
+        break;
+      }
+      absl::Duration wait = outcome.retry_after > absl::ZeroDuration()
+                                ? outcome.retry_after
+                                : absl::Seconds(1) * (1 << std::min(failures, 6));
+      if (commands_internal::WaitForSignal(signals, wait) != 0) break;
+      continue;
+    }
+    failures = 0;
+    if (!outcome.more_available) break;
+    if (int sig = commands_internal::WaitForSignal(signals, absl::ZeroDuration()); sig != 0) {
+      std::fprintf(context.log_out, "backfill: interrupted; run it again to resume\n");
+      exit_code = 1;
+      break;
+    }
+  }
+  absl::Status closed = sink->Close(absl::Now() + context.drain_deadline);
+  if (!closed.ok()) exit_code = 1;
+  std::fprintf(context.out, "backfill delivered %llu logs\n",
+               static_cast<unsigned long long>(collector.stats().rows));
+  return exit_code;
+}
+
+}  // namespace plugin_main
+
+#endif  // PLUGIN_MAIN_COMMANDS_H_
