@@ -60,6 +60,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -217,8 +218,8 @@ class EngineSink final : public Sink {
     auto shared = std::make_shared<const plugins::Log>(std::move(log));
     absl::MutexLock lock(&mu_);
     while (!closing_ && !HasRoomLocked(bytes)) {
-      if (space_cv_.WaitWithDeadline(&mu_, deadline) && !closing_ &&
-          !HasRoomLocked(bytes)) {
+      const absl::Time now = absl::Now();
+      if (now >= deadline) {
         return absl::DeadlineExceededError(absl::StrCat(
             "engine sink window full until the deadline (", pending_.size(), " logs, ",
             pending_bytes_, " bytes unacknowledged; window ", options_.window_logs,
@@ -226,6 +227,12 @@ class EngineSink final : public Sink {
             " bytes): the log was not taken, send it again later; engine: ",
             ConnectionStateLocked()));
       }
+      // Acks wake waiting senders only once the window has drained to its low-water
+      // mark (one wake per burst, not per ack); the bounded wait notices room that
+      // appears above that mark when acks pause.
+      ++space_waiters_;
+      space_cv_.WaitWithDeadline(&mu_, std::min(deadline, now + kRoomRecheck));
+      --space_waiters_;
     }
     if (closing_) return ClosedError("Send");
     pending_.push_back(Entry{std::move(shared), bytes, false});
@@ -244,8 +251,11 @@ class EngineSink final : public Sink {
     absl::MutexLock lock(&mu_);
     if (closing_) return ClosedError("Flush");
     const uint64_t target = taken_;
+    if (acked_ >= target) return absl::OkStatus();
+    const auto waiting = ack_targets_.insert(target);
     while (acked_ < target) {
       if (acked_cv_.WaitWithDeadline(&mu_, deadline) && acked_ < target) {
+        ack_targets_.erase(waiting);
         return absl::DeadlineExceededError(absl::StrCat(
             "engine did not acknowledge ", target - acked_,
             " of the logs sent before Flush by the deadline (", PendingSummaryLocked(),
@@ -253,6 +263,7 @@ class EngineSink final : public Sink {
             ConnectionStateLocked()));
       }
     }
+    ack_targets_.erase(waiting);
     return absl::OkStatus();
   }
 
@@ -272,9 +283,12 @@ class EngineSink final : public Sink {
         space_cv_.SignalAll();
         acked_cv_.SignalAll();
       }
+      // No Log is taken any more, so "all acknowledged" is acked_ reaching taken_.
+      const auto waiting = ack_targets_.insert(taken_);
       while (!pending_.empty()) {
         if (acked_cv_.WaitWithDeadline(&mu_, deadline)) break;
       }
+      ack_targets_.erase(waiting);
       shutdown_ = true;
       close_deadline_ = deadline;
       if (!pending_.empty() && context_ != nullptr) context_->TryCancel();
@@ -618,8 +632,11 @@ class EngineSink final : public Sink {
       next_send_ -= n;
       acked_ += n;
       stream_acked_ += n;
-      space_cv_.SignalAll();
-      acked_cv_.SignalAll();
+      if (space_waiters_ > 0 && pending_.size() <= options_.window_logs - options_.window_logs / 4 &&
+          pending_bytes_ <= options_.window_bytes - options_.window_bytes / 4) {
+        space_cv_.SignalAll();
+      }
+      if (!ack_targets_.empty() && acked_ >= *ack_targets_.begin()) acked_cv_.SignalAll();
       return;
     }
     ++unmatched_acks_;
@@ -631,6 +648,11 @@ class EngineSink final : public Sink {
   absl::CondVar work_cv_;   // writer: Logs queued, stream ended, Close
   absl::CondVar space_cv_;  // Send: window room, Close
   absl::CondVar acked_cv_;  // Flush/Close: acks
+  // How often a sender waiting for room looks again without being woken.
+  static constexpr absl::Duration kRoomRecheck = absl::Milliseconds(2);
+  int space_waiters_ ABSL_GUARDED_BY(mu_) = 0;
+  // The acked_ totals that Flush/Close calls wait for (woken when the smallest is met).
+  std::multiset<uint64_t> ack_targets_ ABSL_GUARDED_BY(mu_);
   std::deque<Entry> pending_ ABSL_GUARDED_BY(mu_);  // oldest first
   size_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   size_t max_pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
