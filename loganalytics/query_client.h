@@ -8,8 +8,9 @@
 //   {"query":"<kql>","timespan":"<ISO 8601 interval>"}
 // and returns the answer's body untouched (200 or 204), or a Status from
 // ParseQueryError for anything else. The client sends exactly one request, plus one
-// more after a 401 when the credential hands out a different token on asking again
-// (tokens may be revoked before they expire). Retries of transient failures are the
+// more after a 401: the credential is told the token was refused (Invalidate, which
+// makes a TokenCache drop it) and asked again, and the query is resent if the new token
+// differs (tokens may be revoked before they expire). Retries of transient failures are the
 // caller's (RetryPolicy); a 200 answer with a partial error is still a 200 here: the
 // converter reports it and the paginator re-reads the page smaller.
 //
@@ -34,7 +35,6 @@
 #define LOGANALYTICS_QUERY_CLIENT_H_
 
 #include <algorithm>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,9 +76,6 @@ struct QueryClientOptions {
   std::shared_ptr<IdentityLimiter> limiter;
   // How long a query may wait for a permit of `limiter`.
   absl::Duration limiter_wait = absl::Minutes(3);
-  // Called after a 401, before the credential is asked again, so a caching credential
-  // can drop its token (e.g. [cache] { cache->Invalidate(); }). Optional.
-  std::function<void()> invalidate_token;
   // Time source for the limiter's deadline and pauses.
   common::Clock clock = common::SystemClock();
 };
@@ -208,7 +205,7 @@ class QueryClient {
 
     std::string refresh_note;
     if (response->status == 401) {
-      if (options_.invalidate_token) options_.invalidate_token();
+      credential_->Invalidate(options_.scope);  // a cache drops the refused token
       absl::StatusOr<azure_auth::AccessToken> fresh = credential_->GetToken(options_.scope);
       if (!fresh.ok()) {
         return fail(absl::StrCat("HTTP 401 from ", host_, ", then no new access token from ",

@@ -176,10 +176,7 @@ TEST_F(QueryClientTest, TransportFailureKeepsItsCode) {
 }
 
 TEST_F(QueryClientTest, RefreshesTheTokenOnceAfter401) {
-  int invalidations = 0;
-  QueryClientOptions options;
-  options.invalidate_token = [&invalidations] { ++invalidations; };
-  QueryClient client = Make(options, {"old-token", "new-token"});
+  QueryClient client = Make({}, {"old-token", "new-token"});
   transport_->Push(401, S(azure_testdata::kQueryError401));
   transport_->Push(200, "{\"tables\":[]}");
   absl::StatusOr<QueryResponse> answer = client.Query(kWorkspace, "Heartbeat", "");
@@ -190,7 +187,8 @@ TEST_F(QueryClientTest, RefreshesTheTokenOnceAfter401) {
   EXPECT_EQ(sent[1].headers[0].second, "Bearer new-token");
   EXPECT_EQ(sent[1].body, sent[0].body);
   EXPECT_EQ(credential_->calls(), 2);
-  EXPECT_EQ(invalidations, 1);
+  EXPECT_THAT(credential_->invalidated_scopes(),
+              ElementsAre("https://api.loganalytics.io/.default"));
 }
 
 TEST_F(QueryClientTest, SecondUnauthorizedIsUnauthenticated) {

@@ -2,7 +2,7 @@
 //
 // A TokenCredential for tests: it hands out the tokens it was given, one per call (the
 // last one repeats), or a scripted error, and records the scopes it was asked for.
-// `Invalidate()` counts how often a caller asked it to drop its cached token.
+// `Invalidate(scope)` records each time a caller reported a token as refused.
 //
 // Example:
 //   auto credential = std::make_shared<StaticCredential>(
@@ -48,9 +48,11 @@ class StaticCredential : public azure_auth::TokenCredential {
 
   std::string Describe() const override { return "static test credential"; }
 
-  void Invalidate() {
+  // Counts the call; the script goes on as before.
+  void Invalidate(absl::string_view scope) override {
     absl::MutexLock lock(&mu_);
     ++invalidations_;
+    invalidated_scopes_.emplace_back(scope);
   }
 
   int calls() const {
@@ -65,6 +67,10 @@ class StaticCredential : public azure_auth::TokenCredential {
     absl::MutexLock lock(&mu_);
     return scopes_;
   }
+  std::vector<std::string> invalidated_scopes() const {
+    absl::MutexLock lock(&mu_);
+    return invalidated_scopes_;
+  }
 
  private:
   mutable absl::Mutex mu_;
@@ -73,6 +79,7 @@ class StaticCredential : public azure_auth::TokenCredential {
   size_t next_ = 0;
   int invalidations_ = 0;
   std::vector<std::string> scopes_;
+  std::vector<std::string> invalidated_scopes_;
 };
 
 }  // namespace loganalytics_internal
