@@ -12,8 +12,9 @@
 //     is kept exactly as a string, since strict parsers reject it; "NaN", "Infinity" and "-Infinity", which Azure sends as strings, stay
 //     strings; a decimal stays exact as a string (a number token is quoted).
 //   - dynamic cells (strings whose content is JSON) become nested JSON, minified; a
-//     dynamic string that is not valid JSON (or holds an integer beyond 64 bits, which
-//     simdjson rejects) stays a string; a dynamic "null" is left out.
+//     dynamic string that is not valid JSON stays a string, and so does one that strict
+//     parsers reject (an integer beyond 64 bits, a lone surrogate escape, nesting
+//     deeper than 1000); a dynamic "null" is left out.
 //   - datetime, timespan, guid and string values are JSON strings, bool is true/false;
 //     string escapes are checked and kept, a `\u` escape of a lone UTF-16 surrogate
 //     is written as \ufffd.
@@ -586,22 +587,14 @@ class LogConverter {
     raw.append(column.key);
   }
 
-  // Validates `json` (with SIMDJSON_PADDING readable bytes after it) and appends it
-  // minified to `raw`. Returns false, appending nothing, when it is not valid JSON.
-  // Sets `*is_null` when it is the literal null.
-  bool AppendValidJson(const char* json, size_t size, std::string& raw, bool* is_null) {
-    simdjson::dom::element root;
-    if (dom_parser_.parse(json, size, false).get(root) != simdjson::SUCCESS) return false;
-    *is_null = root.is_null();
-    if (*is_null) return true;
+  // Validates `json` and appends it minified to `raw`. Returns false, appending
+  // nothing, when it is not valid JSON. Sets `*is_null` when it is the literal null.
+  static bool AppendValidJson(absl::string_view json, std::string& raw, bool* is_null) {
     const size_t at = raw.size();
-    raw.resize(at + size + simdjson::SIMDJSON_PADDING);
-    size_t written = 0;
-    if (simdjson::minify(json, size, &raw[at], written) != simdjson::SUCCESS) {
+    if (!internal_convert::AppendMinifiedJson(json, &raw, is_null)) {
       raw.resize(at);
       return false;
     }
-    raw.resize(at + written);
     return true;
   }
 
@@ -697,7 +690,7 @@ class LogConverter {
               internal_convert::TrimTrailingJsonWhitespace(ToAbsl(json_text));
           AppendKey(c, raw);
           bool is_null = false;
-          if (!AppendValidJson(json.data(), json.size(), raw, &is_null)) {
+          if (!AppendValidJson(json, raw, &is_null)) {
             return InvalidCell("not valid JSON", json, table_index, row_index, column);
           }
           break;
@@ -734,13 +727,12 @@ class LogConverter {
                                      size_t table_index, size_t row_index, size_t column) {
     const absl::string_view content = token.substr(1, token.size() - 2);
     dynamic_buffer_.clear();
-    dynamic_buffer_.reserve(content.size() + simdjson::SIMDJSON_PADDING);
     if (!internal_convert::UnescapeJsonString(content, &dynamic_buffer_)) {
       return InvalidCell("malformed escape in a string", token, table_index, row_index,
                          column);
     }
     bool is_null = false;
-    if (AppendValidJson(dynamic_buffer_.data(), dynamic_buffer_.size(), raw, &is_null)) {
+    if (AppendValidJson(dynamic_buffer_, raw, &is_null)) {
       return !is_null;
     }
     if (!internal_convert::AppendJsonStringToken(token, &raw)) {
@@ -813,7 +805,6 @@ class LogConverter {
 
   ConvertOptions options_;
   simdjson::ondemand::parser parser_;
-  simdjson::dom::parser dom_parser_;
   std::unique_ptr<char[]> copy_;
   size_t copy_capacity_ = 0;
   std::vector<Column> columns_;

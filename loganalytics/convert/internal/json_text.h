@@ -258,6 +258,25 @@ inline bool UnescapeJsonString(absl::string_view content, std::string* out) {
   const char* p = content.data();
   const char* end = p + content.size();
   while (p < end) {
+    // Copy the run up to the next backslash, 8 bytes at a time.
+    while (end - p >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      const uint64_t x = word ^ 0x5C5C5C5C5C5C5C5CULL;  // zero bytes where '\\' was
+      const uint64_t found = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+      if (found == 0) {
+        std::memcpy(dst, p, 8);
+        dst += 8;
+        p += 8;
+        continue;
+      }
+      const int n = __builtin_ctzll(found) / 8;
+      std::memcpy(dst, p, 8);  // the bytes past the backslash are overwritten below
+      dst += n;
+      p += n;
+      break;
+    }
+    if (p == end) break;
     const char c = *p;
     if (c != '\\') {
       *dst++ = c;
@@ -287,6 +306,178 @@ inline bool UnescapeJsonString(absl::string_view content, std::string* out) {
   }
   out->resize(dst - out->data());
   return true;
+}
+
+// The deepest nesting AppendMinifiedJson accepts: below simdjson's default limit of
+// 1024, with room for the object that contains the value.
+inline constexpr int kMaxJsonDepth = 1000;
+
+// Checks that `json` is exactly one JSON value (RFC 8259, whitespace around it
+// allowed) that strict parsers accept, and appends it to `out` without the whitespace
+// outside strings. Stricter than the grammar where simdjson is: numbers must pass
+// IsRepresentableNumber, a `\u` escape of a surrogate must be a proper pair, nesting
+// is limited to kMaxJsonDepth. `json` must be valid UTF-8. Returns false when `json`
+// is not such a value; `out` then holds a partial append the caller discards.
+// Sets `*is_null` when the value is the literal null.
+inline bool AppendMinifiedJson(absl::string_view json, std::string* out, bool* is_null) {
+  const char* p = json.data();
+  const char* const end = p + json.size();
+  // Minified output is never longer than the input.
+  const size_t start = out->size();
+  out->resize(start + json.size());
+  char* dst = &(*out)[start];
+  // Container stack: true for an object. `expect_key` means a string key comes next.
+  bool stack[kMaxJsonDepth];
+  int depth = 0;
+  auto skip_whitespace = [&] {
+    while (p < end && IsJsonWhitespace(*p)) ++p;
+  };
+  auto is_delimiter = [](char c) {
+    return c == ',' || c == ']' || c == '}' || IsJsonWhitespace(c);
+  };
+  // Copies a string starting at its opening quote; false when malformed.
+  auto copy_string = [&]() -> bool {
+    *dst++ = *p++;  // '"'
+    for (;;) {
+      // Plain bytes, 8 at a time.
+      while (end - p >= 8) {
+        uint64_t word;
+        std::memcpy(&word, p, 8);
+        const uint64_t quote = word ^ 0x2222222222222222ULL;
+        const uint64_t slash = word ^ 0x5C5C5C5C5C5C5C5CULL;
+        const uint64_t found =
+            ((quote - 0x0101010101010101ULL) & ~quote) |
+            ((slash - 0x0101010101010101ULL) & ~slash) |
+            ((word - 0x2020202020202020ULL) & ~word);  // bytes below 0x20
+        const uint64_t mask = found & 0x8080808080808080ULL;
+        std::memcpy(dst, p, 8);
+        if (mask == 0) {
+          dst += 8;
+          p += 8;
+          continue;
+        }
+        const int n = __builtin_ctzll(mask) / 8;
+        dst += n;
+        p += n;
+        break;
+      }
+      if (p == end) return false;
+      const unsigned char c = static_cast<unsigned char>(*p);
+      if (c == '"') {
+        *dst++ = *p++;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c != '\\') {
+        *dst++ = *p++;
+        continue;
+      }
+      if (end - p < 2) return false;
+      switch (p[1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+          *dst++ = *p++;
+          *dst++ = *p++;
+          break;
+        case 'u': {
+          const UnicodeEscape escape = DecodeUnicodeEscape(p, end);
+          if (escape.length == 0 || escape.replaced) return false;
+          std::memcpy(dst, p, escape.length);
+          dst += escape.length;
+          p += escape.length;
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+  };
+
+  *is_null = false;
+  skip_whitespace();
+  if (p == end) return false;
+  if (end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
+    const char* after = p + 4;
+    while (after < end && IsJsonWhitespace(*after)) ++after;
+    if (after == end) {
+      *is_null = true;
+      out->resize(start);
+      return true;
+    }
+  }
+  bool expect_key = false;
+  for (;;) {
+    // A value (or, in an object, a key and its value) is expected at p.
+    skip_whitespace();
+    if (p == end) return false;
+    if (expect_key) {
+      if (*p != '"' || !copy_string()) return false;
+      skip_whitespace();
+      if (p == end || *p != ':') return false;
+      *dst++ = *p++;
+      skip_whitespace();
+      if (p == end) return false;
+      expect_key = false;
+    }
+    const char c = *p;
+    bool opened = false;
+    if (c == '{' || c == '[') {
+      if (depth == kMaxJsonDepth) return false;
+      stack[depth++] = c == '{';
+      *dst++ = *p++;
+      skip_whitespace();
+      if (p == end) return false;
+      if (*p == (c == '{' ? '}' : ']')) {
+        *dst++ = *p++;
+        --depth;
+      } else {
+        expect_key = c == '{';
+        opened = true;
+      }
+    } else if (c == '"') {
+      if (!copy_string()) return false;
+    } else if (c == 't' || c == 'f' || c == 'n') {
+      const char* literal = c == 't' ? "true" : c == 'f' ? "false" : "null";
+      const size_t length = c == 'f' ? 5 : 4;
+      if (static_cast<size_t>(end - p) < length || std::memcmp(p, literal, length) != 0) {
+        return false;
+      }
+      if (p + length < end && !is_delimiter(p[length])) return false;
+      std::memcpy(dst, p, length);
+      dst += length;
+      p += length;
+    } else {
+      const char* number_end = p;
+      while (number_end < end && !is_delimiter(*number_end)) ++number_end;
+      const absl::string_view number(p, number_end - p);
+      if (!IsJsonNumber(number) || !IsRepresentableNumber(number)) return false;
+      std::memcpy(dst, p, number.size());
+      dst += number.size();
+      p = number_end;
+    }
+    if (opened) continue;
+    // After a value: close containers, or move to the next element.
+    for (;;) {
+      skip_whitespace();
+      if (depth == 0) {
+        if (p != end) return false;
+        out->resize(dst - out->data());
+        return true;
+      }
+      if (p == end) return false;
+      const bool in_object = stack[depth - 1];
+      if (*p == ',') {
+        *dst++ = *p++;
+        expect_key = in_object;
+        break;
+      }
+      if (*p == (in_object ? '}' : ']')) {
+        *dst++ = *p++;
+        --depth;
+        continue;
+      }
+      return false;
+    }
+  }
 }
 
 // Appends `text` (any bytes, expected UTF-8) to `out` as a JSON string with its

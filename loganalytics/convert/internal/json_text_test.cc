@@ -72,6 +72,56 @@ TEST(JsonTextTest, UnescapesToUtf8) {
   EXPECT_FALSE(UnescapeJsonString(R"(\u00)", &out));
 }
 
+std::string Minified(const std::string& json) {
+  std::string out = "<";
+  bool is_null = false;
+  if (!AppendMinifiedJson(json, &out, &is_null)) return "invalid";
+  if (is_null) return "null";
+  return out;
+}
+
+TEST(JsonTextTest, MinifiesValidJson) {
+  EXPECT_EQ(Minified(" { \"a\" : [ 1 , -2.5e3 , true , false , null , { } , [ ] ] ,\n"
+                     "\t\"b c\" : \"x \\\" \\u00e9 \\ud83d\\ude00 y\" } "),
+            "<{\"a\":[1,-2.5e3,true,false,null,{},[]],\"b c\":\"x \\\" \\u00e9 \\ud83d\\ude00 y\"}");
+  EXPECT_EQ(Minified("\"just a string with spaces\""), "<\"just a string with spaces\"");
+  EXPECT_EQ(Minified(" 12 "), "<12");
+  EXPECT_EQ(Minified(" null "), "null");
+  EXPECT_EQ(Minified("[null]"), "<[null]");
+  EXPECT_EQ(Minified("\"S\xC3\xA3o Paulo \xE6\x9D\xB1\""), "<\"S\xC3\xA3o Paulo \xE6\x9D\xB1\"");
+}
+
+TEST(JsonTextTest, RejectsWhatIsNotStrictJson) {
+  for (const char* bad :
+       {"", "  ", "{", "}", "[1,]", "[,1]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "{\"a\":}",
+        "[1 2]", "[1]]", "[1] x", "nul", "nulls", "truex", "[tru]", "01", "1.", "+1",
+        "\"unterminated", "\"bad \\q escape\"", "\"lone \\ud800\"", "\"\\udc00\"",
+        "\"tab\tinside\"", "18446744073709551616", "[1e400]", "'single'", "[1}", "{\"a\":1]",
+        "NaN", "[Infinity]"}) {
+    EXPECT_EQ(Minified(bad), "invalid") << bad;
+  }
+  std::string deep(kMaxJsonDepth, '[');
+  deep += std::string(kMaxJsonDepth, ']');
+  EXPECT_EQ(Minified(deep), "<" + deep);
+  EXPECT_EQ(Minified("[" + deep + "]"), "invalid");
+}
+
+// Whatever AppendMinifiedJson accepts, simdjson accepts, with the same content.
+TEST(JsonTextTest, MinifiedJsonParsesAsTheOriginal) {
+  simdjson::dom::parser a, b;
+  for (const std::string& json :
+       {std::string(R"({"k":[1,2.5,-0,1e-7,{"n":null,"s":"\"q\" \u0041"}],"t":true})"),
+        std::string(" [ \"x\" , { \"y\" : [ ] } ] ")}) {
+    std::string out;
+    bool is_null = false;
+    ASSERT_TRUE(AppendMinifiedJson(json, &out, &is_null)) << json;
+    simdjson::dom::element original, minified;
+    ASSERT_EQ(a.parse(json).get(original), simdjson::SUCCESS);
+    ASSERT_EQ(b.parse(out).get(minified), simdjson::SUCCESS) << out;
+    EXPECT_EQ(simdjson::minify(original), simdjson::minify(minified));
+  }
+}
+
 // Every escaped string must parse back (with simdjson) to the original text.
 TEST(JsonTextTest, EscapedStringsRoundTrip) {
   simdjson::dom::parser parser;
