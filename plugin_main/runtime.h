@@ -145,10 +145,6 @@ class Runtime {
                                   ? absl::StrCat("identity:", azure_auth::CredentialKindName(
                                                                   credential_config.kind))
                                   : ws.proto.client_id());
-    std::shared_ptr<azure_auth::TokenCredential> cred = parts.credential;
-    client_options.invalidate_token = [cred, scope = parts.cloud.scope] {
-      cred->Invalidate(scope);
-    };
     parts.client = std::make_shared<loganalytics::QueryClient>(transport, parts.credential,
                                                                client_options);
     return parts;

@@ -40,7 +40,7 @@ printf '%s\n' "demo-secret-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'
 "$bin/testdata/fake_azure/fake_azure_main" --port=0 --ready_file="$work/azure.url" \
   --ca_out="$work/ca.pem" --tenant_id="$tenant" --client_id="$client" \
   --client_secret_file="$work/client.secret" --workspace_id="$workspace" \
-  --answer=testdata/azure/query_answer.json >"$work/fake_azure.log" 2>&1 &
+  --workspace_records=testdata/azure/workspace_records.jsonl >"$work/fake_azure.log" 2>&1 &
 pids+=($!)
 "$bin/testdata/fake_engine/fake_engine_main" --socket="$work/engine.sock" \
   --record="$work/engine-record.jsonl" --ready_file="$work/engine.ready" \
@@ -63,9 +63,9 @@ cat >"$work/config.json" <<JSON
     "query_host": "$azure_url",
     "scope": "https://api.loganalytics.io/.default",
     "ca_file": "$work/ca.pem",
-    "queries": [{"custom": {"name": "signins", "kql": "SigninLogs"}}],
+    "queries": [{"preset": "SigninLogs"}, {"preset": "AzureActivity"}, {"preset": "AuditLogs"}, {"preset": "SecurityAlert"}],
     "settle_delay": "0s",
-    "start_at": "2024-01-01T00:00:00Z"
+    "start_at": "$(date -u -d "-1 day" +%Y-%m-%dT%H:%M:%SZ)"
   }],
   "engine": {"socket": "$work/engine.sock"},
   "state_dir": "$work/state",

@@ -26,6 +26,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "testdata/fake_azure/fake_azure_server.h"
+#include "testdata/workspace_model/fake_azure_handler.h"
+#include "testdata/workspace_model/records_file.h"
+#include "testdata/workspace_model/workspace_model.h"
 
 ABSL_FLAG(int, port, 0, "Port on 127.0.0.1; 0 picks a free one.");
 ABSL_FLAG(std::string, ready_file, "",
@@ -44,6 +47,16 @@ ABSL_FLAG(std::string, answer, "",
           "File whose content answers every query; empty serves the recorded "
           "testdata/azure/query_answer.json.");
 ABSL_FLAG(int, token_lifetime_seconds, 3599, "Lifetime of issued tokens.");
+ABSL_FLAG(std::string, workspace_records, "",
+          "A recorded workspace (JSON lines, see testdata/workspace_model/records_file.h): "
+          "queries are answered from it by the workspace model (the KQL subset of "
+          "testdata/workspace_model/README.md) instead of from --answer.");
+ABSL_FLAG(double, throttle_rate, 0, "Workspace model: share of queries answered 429.");
+ABSL_FLAG(double, server_error_rate, 0, "Workspace model: share answered 500/503.");
+ABSL_FLAG(double, gateway_timeout_rate, 0, "Workspace model: share answered 504.");
+ABSL_FLAG(double, truncate_rate, 0, "Workspace model: share answered with a PartialError.");
+ABSL_FLAG(int64_t, row_cap, 500000, "Workspace model: rows per answer before a PartialError.");
+ABSL_FLAG(uint64_t, fault_seed, 1, "Workspace model: seed of the random faults.");
 
 namespace {
 
@@ -115,6 +128,23 @@ int main(int argc, char** argv) {
   }
 
   fake_azure::FakeAzureServer server(options);
+  workspace_model::WorkspaceModel model;
+  if (!absl::GetFlag(FLAGS_workspace_records).empty()) {
+    absl::StatusOr<size_t> loaded = workspace_model::LoadRecordsFile(
+        absl::GetFlag(FLAGS_workspace_records), options.workspace_id, absl::Now(), &model);
+    if (!loaded.ok()) return Fail(loaded.status());
+    workspace_model::RandomFaults faults;
+    faults.throttle = absl::GetFlag(FLAGS_throttle_rate);
+    faults.server_error = absl::GetFlag(FLAGS_server_error_rate);
+    faults.gateway_timeout = absl::GetFlag(FLAGS_gateway_timeout_rate);
+    faults.truncate = absl::GetFlag(FLAGS_truncate_rate);
+    faults.seed = absl::GetFlag(FLAGS_fault_seed);
+    model.SetRandomFaults(faults);
+    model.SetRowCap(absl::GetFlag(FLAGS_row_cap));
+    server.SetQueryHandler(workspace_model::MakeQueryHandler(&model));
+    std::fprintf(stdout, "serving %zu recorded records from %s\n", *loaded,
+                 absl::GetFlag(FLAGS_workspace_records).c_str());
+  }
   if (absl::Status started = server.Start(); !started.ok()) return Fail(started);
   if (!absl::GetFlag(FLAGS_ca_out).empty()) {
     absl::Status written = WriteAtomically(absl::GetFlag(FLAGS_ca_out), server.ca_pem());
