@@ -315,6 +315,25 @@ TEST_F(PaginatorTest, RowCapShrinksThePageUntilItFits) {
   EXPECT_GE(model_.stats().row_cap_hits, 2);
 }
 
+TEST_F(PaginatorTest, AnswerLargerThanTheTransportAllowsShrinksThePage) {
+  for (int i = 0; i < 12; ++i) Add(absl::StrFormat("id-%02d", i), absl::Seconds(i));
+  QueryClientOptions small;
+  small.request.max_response_bytes = 1200;  // about 6 rows of this table
+  client_ = std::make_shared<QueryClient>(transport_, credential_, small);
+  PaginatorOptions options = Options();
+  options.initial_page_rows = 16;
+  options.overlap = absl::ZeroDuration();
+  std::unique_ptr<Paginator> paginator = Make(options);
+  absl::StatusOr<Page> first = paginator->NextPage();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->complete);
+  EXPECT_EQ(first->partial_error.code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(paginator->page_rows(), 8);
+  std::vector<std::string> keys = Drain(*paginator);
+  EXPECT_EQ(keys.size(), 12u);
+  EXPECT_EQ(keys.back(), "id-11");
+}
+
 TEST_F(PaginatorTest, TruncatedEvenAtTheSmallestPageIsDataLoss) {
   for (int i = 0; i < 5; ++i) Add(absl::StrFormat("id-%02d", i), absl::Seconds(i));
   model_.SetRowCap(1);
