@@ -633,7 +633,8 @@ class LogConverter {
           }
           if (c.role != Role::kNone) {
             absl::string_view content = token.substr(1, token.size() - 2);
-            if (content.find('\\') != absl::string_view::npos) {
+            if (internal_convert::FindBackslash(content.data(),
+                                                content.data() + content.size()) != nullptr) {
               std::string& buffer = role_buffer_[static_cast<int>(c.role)];
               buffer.clear();
               if (!internal_convert::UnescapeJsonString(content, &buffer)) {
@@ -726,6 +727,14 @@ class LogConverter {
   absl::StatusOr<bool> AppendDynamic(absl::string_view token, std::string& raw,
                                      size_t table_index, size_t row_index, size_t column) {
     const absl::string_view content = token.substr(1, token.size() - 2);
+    switch (internal_convert::AppendDynamicJson(content, &raw)) {
+      case internal_convert::DynamicJson::kNested:
+        return true;
+      case internal_convert::DynamicJson::kNull:
+        return false;
+      case internal_convert::DynamicJson::kFallback:
+        break;
+    }
     dynamic_buffer_.clear();
     if (!internal_convert::UnescapeJsonString(content, &dynamic_buffer_)) {
       return InvalidCell("malformed escape in a string", token, table_index, row_index,

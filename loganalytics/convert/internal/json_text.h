@@ -78,8 +78,12 @@ inline bool IsJsonNumber(absl::string_view text) {
 inline bool IsRepresentableNumber(absl::string_view number) {
   const bool negative = !number.empty() && number[0] == '-';
   absl::string_view digits = number.substr(negative ? 1 : 0);
-  const size_t fraction_or_exponent = digits.find_first_of(".eE");
-  if (fraction_or_exponent == absl::string_view::npos) {
+  size_t fraction_or_exponent = 0;
+  while (fraction_or_exponent < digits.size() && digits[fraction_or_exponent] >= '0' &&
+         digits[fraction_or_exponent] <= '9') {
+    ++fraction_or_exponent;
+  }
+  if (fraction_or_exponent == digits.size()) {
     if (digits.size() < 19) return true;
     if (negative) {
       return digits.size() == 19 && digits <= absl::string_view("9223372036854775808");
@@ -88,7 +92,12 @@ inline bool IsRepresentableNumber(absl::string_view number) {
            (digits.size() == 20 && digits <= absl::string_view("18446744073709551615"));
   }
   // Magnitude estimate: integer digits plus the exponent.
-  const size_t exponent_at = digits.find_first_of("eE");
+  size_t exponent_at = fraction_or_exponent;
+  while (exponent_at < digits.size() && digits[exponent_at] != 'e' &&
+         digits[exponent_at] != 'E') {
+    ++exponent_at;
+  }
+  if (exponent_at == digits.size()) exponent_at = absl::string_view::npos;
   const size_t integer_digits =
       fraction_or_exponent;  // digits before '.', 'e' or 'E'
   long exponent = 0;
@@ -196,6 +205,23 @@ inline UnicodeEscape DecodeUnicodeEscape(const char* p, const char* end) {
   return result;
 }
 
+// Returns the first backslash in [p, end), or nullptr. Inline and word-at-a-time:
+// most strings here are short, where a call to memchr costs more than the scan.
+inline const char* FindBackslash(const char* p, const char* end) {
+  while (end - p >= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    const uint64_t x = word ^ 0x5C5C5C5C5C5C5C5CULL;
+    const uint64_t found = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+    if (found != 0) return p + __builtin_ctzll(found) / 8;
+    p += 8;
+  }
+  for (; p < end; ++p) {
+    if (*p == '\\') return p;
+  }
+  return nullptr;
+}
+
 // Appends the JSON string token `token` (its quotes included, no trailing
 // whitespace) to `out` as valid JSON. A token without backslashes is copied as is;
 // otherwise each escape is checked, and a `\u` escape of a lone surrogate is written
@@ -203,13 +229,12 @@ inline UnicodeEscape DecodeUnicodeEscape(const char* p, const char* end) {
 inline bool AppendJsonStringToken(absl::string_view token, std::string* out) {
   const char* p = token.data();
   const char* end = p + token.size();
-  const void* first_backslash = std::memchr(p, '\\', token.size());
-  if (first_backslash == nullptr) {
+  if (FindBackslash(p, end) == nullptr) {
     out->append(p, token.size());
     return true;
   }
   while (p < end) {
-    const char* bs = static_cast<const char*>(std::memchr(p, '\\', end - p));
+    const char* bs = FindBackslash(p, end);
     if (bs == nullptr) {
       out->append(p, end - p);
       return true;
@@ -476,6 +501,238 @@ inline bool AppendMinifiedJson(absl::string_view json, std::string* out, bool* i
         continue;
       }
       return false;
+    }
+  }
+}
+
+// What AppendDynamicJson made of a dynamic cell.
+enum class DynamicJson {
+  kNested,    // valid JSON: appended, minified
+  kNull,      // the JSON literal null: nothing appended
+  kFallback,  // not decided here (an escape this pass does not decode, such as
+              // \uXXXX, or content that is not JSON): nothing appended; unescape it
+              // and use AppendMinifiedJson, which decides
+};
+
+// One pass over `escaped`, the bytes between the quotes of a JSON string token whose
+// content should itself be JSON (a Log Analytics dynamic cell, e.g.
+// {\"city\":\"Redmond\"}): decodes the string's escapes, checks the JSON and appends
+// it minified to `out`. Gives the same answers as UnescapeJsonString followed by
+// AppendMinifiedJson, without the intermediate copy, for valid JSON whose only escapes
+// are \" \\ \/ \n \r \t (what serializers write for compact JSON in a string);
+// anything else, including every invalid input, returns kFallback. `escaped` must be valid UTF-8 without raw control characters
+// (as simdjson's first stage guarantees for a string token).
+inline DynamicJson AppendDynamicJson(absl::string_view escaped, std::string* out) {
+  const char* p = escaped.data();
+  const char* const end = p + escaped.size();
+  const size_t start = out->size();
+  out->resize(start + escaped.size());  // the decoded, minified text is never longer
+  char* dst = &(*out)[start];
+  bool stack[kMaxJsonDepth];
+  int depth = 0;
+  auto fail = [&] {
+    out->resize(start);
+    return DynamicJson::kFallback;
+  };
+  // Skips decoded whitespace: ' ' and the escapes \n \r \t.
+  auto skip_whitespace = [&] {
+    for (;;) {
+      if (p < end && *p == ' ') {
+        ++p;
+      } else if (end - p >= 2 && p[0] == '\\' &&
+                 (p[1] == 'n' || p[1] == 'r' || p[1] == 't')) {
+        p += 2;
+      } else {
+        return;
+      }
+    }
+  };
+  // Copies an inner string; p is at its opening \" . False when it is malformed or
+  // uses an escape this pass does not decode.
+  auto copy_string = [&]() -> bool {
+    p += 2;
+    *dst++ = '"';
+    for (;;) {
+      while (end - p >= 8) {  // bytes that decode to themselves, 8 at a time
+        uint64_t word;
+        std::memcpy(&word, p, 8);
+        const uint64_t x = word ^ 0x5C5C5C5C5C5C5C5CULL;
+        const uint64_t found = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+        std::memcpy(dst, p, 8);
+        if (found == 0) {
+          dst += 8;
+          p += 8;
+          continue;
+        }
+        const int n = __builtin_ctzll(found) / 8;
+        dst += n;
+        p += n;
+        break;
+      }
+      if (p == end) return false;
+      if (*p != '\\') {
+        *dst++ = *p++;
+        continue;
+      }
+      if (end - p < 2) return false;
+      const char e = p[1];
+      if (e == '"') {  // the inner string ends
+        p += 2;
+        *dst++ = '"';
+        return true;
+      }
+      if (e == '/') {
+        p += 2;
+        *dst++ = '/';
+        continue;
+      }
+      if (e != '\\') {
+        // \n \r \t \b \f decode to raw control characters: not allowed in a string.
+        if (e == 'n' || e == 'r' || e == 't' || e == 'b' || e == 'f') return false;
+        return false;  // \uXXXX, or a malformed escape
+
+      }
+      // \\ : an escape of the inner string; what follows is encoded too.
+      p += 2;
+      if (p == end) return false;
+      char inner = *p;
+      size_t inner_length = 1;
+      if (inner == '\\') {
+        if (end - p < 2) return false;
+        if (p[1] == '"' || p[1] == '\\' || p[1] == '/') {
+          inner = p[1];
+          inner_length = 2;
+        } else {
+          return false;
+        }
+      }
+      switch (inner) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+          *dst++ = '\\';
+          *dst++ = inner;
+          p += inner_length;
+          break;
+        case 'u': {
+          // \uXXXX of the inner string, written \\uXXXX here; a high surrogate must be
+          // followed by \\u and a low one.
+          if (end - p < 5) return false;
+          const int32_t first = ReadHex4(p + 1);
+          if (first < 0) return false;
+          size_t length = 5;
+          if (first >= 0xDC00 && first <= 0xDFFF) return false;
+          if (first >= 0xD800 && first <= 0xDBFF) {
+            if (end - p < 12 || p[5] != '\\' || p[6] != '\\' || p[7] != 'u') return false;
+            const int32_t second = ReadHex4(p + 8);
+            if (second < 0xDC00 || second > 0xDFFF) return false;
+            length = 12;
+          }
+          *dst++ = '\\';
+          std::memcpy(dst, p, 5);
+          dst += 5;
+          if (length == 12) {
+            *dst++ = '\\';
+            std::memcpy(dst, p + 7, 5);
+            dst += 5;
+          }
+          p += length;
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+  };
+  auto at_string = [&] { return end - p >= 2 && p[0] == '\\' && p[1] == '"'; };
+
+  skip_whitespace();
+  if (p == end) return fail();
+  if (end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
+    const char* saved = p;
+    p += 4;
+    skip_whitespace();
+    if (p == end) {
+      out->resize(start);
+      return DynamicJson::kNull;
+    }
+    p = saved;
+  }
+  bool expect_key = false;
+  for (;;) {
+    skip_whitespace();
+    if (p == end) return fail();
+    if (expect_key) {
+      if (!at_string() || !copy_string()) return fail();
+      skip_whitespace();
+      if (p == end || *p != ':') return fail();
+      *dst++ = *p++;
+      skip_whitespace();
+      if (p == end) return fail();
+      expect_key = false;
+    }
+    const char c = *p;
+    bool opened = false;
+    if (c == '{' || c == '[') {
+      if (depth == kMaxJsonDepth) return fail();
+      stack[depth++] = c == '{';
+      *dst++ = *p++;
+      skip_whitespace();
+      if (p == end) return fail();
+      if (*p == (c == '{' ? '}' : ']')) {
+        *dst++ = *p++;
+        --depth;
+      } else {
+        expect_key = c == '{';
+        opened = true;
+      }
+    } else if (c == '\\') {
+      if (!at_string()) return fail();
+      if (!copy_string()) return fail();
+    } else if (c == 't' || c == 'f' || c == 'n') {
+      const char* literal = c == 't' ? "true" : c == 'f' ? "false" : "null";
+      const size_t length = c == 'f' ? 5 : 4;
+      if (static_cast<size_t>(end - p) < length || std::memcmp(p, literal, length) != 0) {
+        return fail();
+      }
+      std::memcpy(dst, p, length);
+      dst += length;
+      p += length;
+    } else {
+      const char* number_end = p;
+      while (number_end < end &&
+             ((*number_end >= '0' && *number_end <= '9') || *number_end == '-' ||
+              *number_end == '+' || *number_end == '.' || *number_end == 'e' ||
+              *number_end == 'E')) {
+        ++number_end;
+      }
+      const absl::string_view number(p, number_end - p);
+      if (!IsJsonNumber(number) || !IsRepresentableNumber(number)) {
+        return fail();
+      }
+      std::memcpy(dst, p, number.size());
+      dst += number.size();
+      p = number_end;
+    }
+    if (opened) continue;
+    for (;;) {
+      skip_whitespace();
+      if (depth == 0) {
+        if (p != end) return fail();
+        out->resize(dst - out->data());
+        return DynamicJson::kNested;
+      }
+      if (p == end) return fail();
+      const bool in_object = stack[depth - 1];
+      if (*p == ',') {
+        *dst++ = *p++;
+        expect_key = in_object;
+        break;
+      }
+      if (*p == (in_object ? '}' : ']')) {
+        *dst++ = *p++;
+        --depth;
+        continue;
+      }
+      return fail();
     }
   }
 }

@@ -1,6 +1,7 @@
 #include "loganalytics/convert/internal/json_text.h"
 
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "simdjson.h"
@@ -120,6 +121,59 @@ TEST(JsonTextTest, MinifiedJsonParsesAsTheOriginal) {
     ASSERT_EQ(b.parse(out).get(minified), simdjson::SUCCESS) << out;
     EXPECT_EQ(simdjson::minify(original), simdjson::minify(minified));
   }
+}
+
+// The one-pass dynamic decoder agrees with unescaping followed by AppendMinifiedJson.
+std::string TwoPass(const std::string& escaped) {
+  std::string unescaped;
+  if (!UnescapeJsonString(escaped, &unescaped)) return "bad escape";
+  std::string out;
+  bool is_null = false;
+  if (!AppendMinifiedJson(unescaped, &out, &is_null)) return "not json";
+  return is_null ? "null" : out;
+}
+
+std::string OnePass(const std::string& escaped) {
+  std::string out = "prefix";
+  switch (AppendDynamicJson(escaped, &out)) {
+    case DynamicJson::kNested:
+      return out.substr(6);
+    case DynamicJson::kNull:
+      EXPECT_EQ(out, "prefix");
+      return "null";
+    case DynamicJson::kFallback:
+      EXPECT_EQ(out, "prefix");
+      return "fallback";
+  }
+  return "?";
+}
+
+TEST(JsonTextTest, DynamicOnePassAgreesWithTwoPasses) {
+  const std::vector<std::string> cases = {
+      R"({\"city\":\"Redmond\",\"geo\":{\"lat\":47.6,\"lon\":-122.1}})",
+      R"( [ 1 ,\n\t2 , { \"a b\" : [ true , false , null ] } ]\r\n)",
+      R"({\"inner\":\"{\\\"k\\\":1}\",\"path\":\"C:\\\\Windows\"})",
+      R"({\"e\":\"\\u00e9 \\ud83d\\ude00 \\/ \\n\"})",
+      R"(\"just a string\")", R"(null)", R"( null\n)", R"([null])", R"(12345678901234567)",
+      R"([])", R"({})", R"({\"a\":\"x\/y\"})",
+      // Content the one pass leaves to the fallback:
+      R"({\"u\":\"\u00e9\"})", R"(\u005b1])", R"({\"lone\":\"\\ud800\"})",
+      R"({\"a\":1,})", R"({\"a\":\"line\nbreak\"})", R"([1 2])", R"(not json)",
+      R"(18446744073709551616)", R"([truex])", R"({\"a\"1})", R"(\\)", R"()", R"(  )",
+      R"({\"a\":\"\\q\"})", R"([1]\b)", R"(\/)", R"([\"a\"\"b\"])", R"(nul)"};
+  for (const std::string& escaped : cases) {
+    const std::string one = OnePass(escaped);
+    const std::string two = TwoPass(escaped);
+    if (one == "fallback") continue;
+    EXPECT_EQ(one, two) << escaped;
+  }
+  EXPECT_EQ(OnePass(cases[0]), R"({"city":"Redmond","geo":{"lat":47.6,"lon":-122.1}})");
+  EXPECT_EQ(OnePass(cases[1]), R"([1,2,{"a b":[true,false,null]}])");
+  EXPECT_EQ(OnePass(cases[2]), R"({"inner":"{\"k\":1}","path":"C:\\Windows"})");
+  EXPECT_EQ(OnePass(cases[3]), R"({"e":"\u00e9 \ud83d\ude00 \/ \n"})");
+  EXPECT_EQ(OnePass("null"), "null");
+  EXPECT_EQ(OnePass(R"({\"u\":\"\u00e9\"})"), "fallback");
+  EXPECT_EQ(OnePass("not json"), "fallback");
 }
 
 // Every escaped string must parse back (with simdjson) to the original text.
