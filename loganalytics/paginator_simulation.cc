@@ -14,6 +14,8 @@ ABSL_FLAG(int64_t, records, 1000000, "records in all workspaces");
 ABSL_FLAG(int, workspaces, 3, "workspaces");
 ABSL_FLAG(int64_t, hours, 24, "hours of ingestion the records are spread over");
 ABSL_FLAG(uint64_t, seed, 7, "random seed");
+ABSL_FLAG(int64_t, overlap_every_seconds, 0,
+          "re-read the overlap only this often (0: every page); see PaginatorOptions");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -25,6 +27,12 @@ int main(int argc, char** argv) {
   options.row_cap = 20000;
   options.paginator.initial_page_rows = 5000;
   options.paginator.max_page_rows = 40000;
+  options.paginator.overlap_every = absl::Seconds(absl::GetFlag(FLAGS_overlap_every_seconds));
+  if (options.paginator.overlap_every > absl::ZeroDuration()) {
+    // Keep the slow records within what the narrower net catches.
+    options.slow_extra = options.paginator.overlap - options.paginator.overlap_every -
+                         options.tick - absl::Seconds(10);
+  }
   loganalytics_internal::SimulationResult result = loganalytics_internal::RunSimulation(options);
   std::cout << result.Describe();
   std::cout << (result.ok() ? "OK: every record delivered, none twice after Log.id dedup\n"

@@ -253,6 +253,34 @@ TEST_F(PaginatorTest, OverlapCatchesRecordsVisibleAfterTheCursorPassed) {
   EXPECT_EQ(paginator->cursor(), (Cursor{kT0 + absl::Minutes(53), "b"}));
 }
 
+TEST_F(PaginatorTest, OverlapEveryReReadsOnlyNowAndThen) {
+  Add("a", absl::Minutes(50));
+  Add("slow", absl::Minutes(52), absl::Seconds(250));  // visible at 56:10
+  Add("b", absl::Minutes(53));
+  Add("c", absl::Minutes(53) + absl::Seconds(20));
+  clock_.Set(kT0 + absl::Minutes(56) + absl::Seconds(5));
+  PaginatorOptions options = Options();
+  options.overlap_every = absl::Seconds(60);
+  std::unique_ptr<Paginator> paginator = Make(options);
+  EXPECT_THAT(Drain(*paginator), ElementsAre("a", "b"));  // first page re-reads the overlap
+  clock_.Set(kT0 + absl::Minutes(56) + absl::Seconds(30));
+  absl::StatusOr<Page> strict = paginator->NextPage();
+  ASSERT_TRUE(strict.ok()) << strict.status();
+  EXPECT_FALSE(strict->overlap_read);
+  EXPECT_THAT(strict->kql, HasSubstr("| where _IngestionTime > datetime(2024-01-01T00:53:00."
+                                     "0000000Z) or (_IngestionTime == datetime(2024-01-01T00:"
+                                     "53:00.0000000Z) and _ItemId > 'b')"));
+  ASSERT_EQ(strict->logs.size(), 1u);  // "c", but not "slow" (before the cursor)
+  EXPECT_EQ(KeyOf(strict->logs[0]), "c");
+  ASSERT_TRUE(paginator->Commit(*strict).ok());
+  clock_.Set(kT0 + absl::Minutes(57) + absl::Seconds(10));  // 65 s after the last re-read
+  absl::StatusOr<Page> again = paginator->NextPage();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->overlap_read);
+  ASSERT_EQ(again->logs.size(), 1u);
+  EXPECT_EQ(KeyOf(again->logs[0]), "slow");
+}
+
 TEST_F(PaginatorTest, WithoutOverlapASlowRecordIsMissed) {
   Add("a", absl::Minutes(50));
   Add("slow", absl::Minutes(52), absl::Seconds(270));
