@@ -318,6 +318,43 @@ class WorkspaceModel {
     ws.sorted = false;
   }
 
+  // Stores many records at once. When they all sort (ingestion time, _ItemId) at or
+  // after the records already held, as records arriving over time do, the index stays
+  // sorted and no query pays for a re-sort; otherwise the next query sorts once.
+  void AddRecords(const std::string& workspace_id, std::vector<Record> records) {
+    auto before = [](const Record& a, const Record& b) {
+      if (a.ingestion_time != b.ingestion_time) return a.ingestion_time < b.ingestion_time;
+      return a.item_id < b.item_id;
+    };
+    std::sort(records.begin(), records.end(), before);
+    absl::MutexLock lock(&mu_);
+    Workspace& ws = workspaces_[workspace_id];
+    const bool in_order = ws.sorted && (records.empty() || ws.records.empty() ||
+                                        !before(records.front(), ws.records.back()));
+    for (Record& record : records) {
+      record.visible_at = std::max(record.visible_at, record.ingestion_time);
+      ws.schemas[record.table];
+      for (const Column& c : record.columns) AddSchema(&ws, record.table, c);
+      ws.records.push_back(std::move(record));
+    }
+    ws.sorted = in_order;
+  }
+
+  // Forgets the records of `workspace_id` ingested before `t` (a retention period, so a
+  // long run keeps a bounded model). Returns how many were dropped.
+  size_t DropIngestedBefore(const std::string& workspace_id, absl::Time t) {
+    absl::MutexLock lock(&mu_);
+    auto it = workspaces_.find(workspace_id);
+    if (it == workspaces_.end()) return 0;
+    Workspace& ws = it->second;
+    SortIfNeeded(ws);
+    auto end = std::lower_bound(ws.records.begin(), ws.records.end(), t,
+                                [](const Record& r, absl::Time v) { return r.ingestion_time < v; });
+    const size_t dropped = static_cast<size_t>(end - ws.records.begin());
+    ws.records.erase(ws.records.begin(), end);
+    return dropped;
+  }
+
   // The next `count` queries (any workspace) get `fault`, before anything else.
   void InjectFaults(int count, const Fault& fault) {
     absl::MutexLock lock(&mu_);
