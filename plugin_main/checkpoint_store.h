@@ -30,6 +30,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -203,8 +204,19 @@ class FileCheckpointStore : public CheckpointStore {
  public:
   explicit FileCheckpointStore(std::string dir) : dir_(std::move(dir)) {}
 
-  // Creates the directory (0700) if it does not exist. kPermissionDenied/kUnavailable.
+  // Creates the directory (0700, with any missing parents) if it does not exist.
+  // kPermissionDenied/kUnavailable when it cannot be created, kFailedPrecondition when
+  // the path is not a directory.
   absl::Status EnsureDirectory() const {
+    std::error_code ec;
+    const std::filesystem::path path(dir_);
+    if (path.has_parent_path() && !std::filesystem::exists(path.parent_path(), ec)) {
+      std::filesystem::create_directories(path.parent_path(), ec);
+      if (ec) {
+        return checkpoint_internal::ErrnoStatus("cannot create the parents of state directory",
+                                                dir_, ec.value());
+      }
+    }
     if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
       return checkpoint_internal::ErrnoStatus("cannot create state directory", dir_, errno);
     }

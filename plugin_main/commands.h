@@ -189,16 +189,36 @@ class Service {
 };
 
 // The workspace settings every console group gets (the console holds only the four
-// connection values).
-inline WorkspaceSettings ConsoleDefaults() {
+// connection values). Private endpoints (and tests) set AZURE_LA_AUTHORITY_HOST,
+// AZURE_LA_QUERY_HOST and AZURE_LA_SCOPE for a custom cloud, and AZURE_LA_CA_FILE for
+// the CA bundle to verify them with.
+inline WorkspaceSettings ConsoleDefaults(const Env& env) {
   WorkspaceSettings ws;
   ws.proto.set_cloud("AzurePublic");
+  auto authority = env("AZURE_LA_AUTHORITY_HOST");
+  auto query_host = env("AZURE_LA_QUERY_HOST");
+  if (authority && query_host && !authority->empty() && !query_host->empty()) {
+    ws.proto.set_cloud("Custom");
+    ws.proto.set_authority_host(*authority);
+    ws.proto.set_query_host(*query_host);
+    ws.proto.set_scope(env("AZURE_LA_SCOPE").value_or("https://api.loganalytics.io/.default"));
+  }
+  ws.proto.set_ca_file(env("AZURE_LA_CA_FILE").value_or(""));
   for (const char* preset : {"AzureActivity", "SigninLogs", "AuditLogs", "SecurityAlert"}) {
     ws.queries.push_back(QuerySettings{preset, preset, "", ""});
   }
   ws.poll_interval = absl::Seconds(60);
   ws.settle_delay = absl::Minutes(2);
   ws.lookback = absl::Hours(48);
+  if (auto settle = env("AZURE_LA_SETTLE_DELAY")) {
+    absl::Duration d;
+    if (absl::ParseDuration(*settle, &d) && d >= absl::ZeroDuration()) ws.settle_delay = d;
+  }
+  if (auto start = env("AZURE_LA_START_AT")) {
+    absl::Time t;
+    std::string err;
+    if (absl::ParseTime(absl::RFC3339_full, *start, &t, &err)) ws.start_at = t;
+  }
   return ws;
 }
 
@@ -217,9 +237,11 @@ inline absl::StatusOr<Settings> LoadServiceSettings(const std::string& config_pa
                         absl::StrCat("no --config given and no UTMStack settings: ",
                                      pipeline.status().message()));
   }
-  // The backend is reached with the system's CA bundle.
-  ModuleConfigClient client(std::make_shared<http::CurlTransport>(), *pipeline);
-  auto groups = client.Fetch(commands_internal::ConsoleDefaults());
+  // The backend is verified with the system's CA bundle, or AZURE_LA_BACKEND_CA_FILE.
+  http::CurlTransport::Options backend_tls;
+  backend_tls.ca_file = context.env("AZURE_LA_BACKEND_CA_FILE").value_or("");
+  ModuleConfigClient client(std::make_shared<http::CurlTransport>(backend_tls), *pipeline);
+  auto groups = client.Fetch(commands_internal::ConsoleDefaults(context.env));
   if (!groups.ok()) return groups.status();
   for (const std::string& problem : groups->problems) log.Warning(problem);
   Settings settings;
@@ -423,8 +445,9 @@ inline int CheckCommand(const std::string& config_path, const CommandContext& co
             ""});
     loganalytics::QueryOptions probe_options;
     probe_options.what = "connection check";
+    // Touches the workspace (and so the permission on it) without reading data.
     auto probe = parts->client->Query(
-        ws.proto.workspace_id(), "print connector_check = 1",
+        ws.proto.workspace_id(), "union * | take 0",
         loganalytics_internal::FormatTimespan(now - absl::Hours(1), now), probe_options);
     if (!probe.ok()) {
       const bool denied = probe.status().code() == absl::StatusCode::kPermissionDenied;

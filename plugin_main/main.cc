@@ -36,6 +36,11 @@ ABSL_FLAG(std::string, workspace_id, "", "convert: workspace id for Log ids.");
 ABSL_FLAG(std::string, data_source, "", "convert: Log.dataSource.");
 ABSL_FLAG(std::string, data_type, "azure", "convert: Log.dataType.");
 ABSL_FLAG(bool, keep_empty_strings, false, "convert: keep empty string values in raw.");
+ABSL_FLAG(absl::Duration, console_poll, absl::Seconds(300),
+          "run without --config (inside UTMStack): how often the console's AZURE groups "
+          "are re-read.");
+ABSL_FLAG(absl::Duration, drain_deadline, absl::Seconds(30),
+          "run: on SIGTERM/SIGINT, how long to wait for the engine's acknowledgements.");
 
 namespace {
 
@@ -128,6 +133,8 @@ int main(int argc, char** argv) {
     plugin_main::CommandContext context;
     context.overrides = FlagOverrides();
     context.env = plugin_main::ProcessEnv();
+    context.console_poll = absl::GetFlag(FLAGS_console_poll);
+    context.drain_deadline = absl::GetFlag(FLAGS_drain_deadline);
     if (command == "run") {
       return plugin_main::RunCommand(config_path, absl::GetFlag(FLAGS_once), context);
     }
