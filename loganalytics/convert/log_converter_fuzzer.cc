@@ -2,7 +2,8 @@
 // return kInvalidArgument / kDataLoss or emit Logs whose raw is a JSON object (checked
 // with simdjson's DOM parser), whose id is UUID-shaped and whose timestamp is set. The
 // copying and the in-place (padded) paths must emit the same Logs, and the JSON-lines
-// output must be one JSON object per Log.
+// output must be one JSON object per Log. The input is also fed, as the content of a
+// dynamic cell, to the one-pass decoder, which must agree with the two-pass one.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "loganalytics/convert/internal/json_text.h"
 #include "loganalytics/convert/log_converter.h"
 #include "proto/plugins.pb.h"
 #include "simdjson.h"
@@ -30,8 +32,30 @@ void Check(bool condition, const char* what) {
 
 }  // namespace
 
+// The one-pass dynamic decoder's precondition: valid UTF-8, no raw control characters.
+void CheckDynamicDecoders(absl::string_view content) {
+  for (char c : content) {
+    if (static_cast<unsigned char>(c) < 0x20) return;
+  }
+  if (!simdjson::validate_utf8(content.data(), content.size())) return;
+  namespace ic = loganalytics::internal_convert;
+  std::string one;
+  const ic::DynamicJson result = ic::AppendDynamicJson(content, &one);
+  if (result == ic::DynamicJson::kFallback) {
+    Check(one.empty(), "fallback left bytes behind");
+    return;
+  }
+  std::string unescaped, two;
+  bool is_null = false;
+  Check(ic::UnescapeJsonString(content, &unescaped), "one pass accepted a bad escape");
+  Check(ic::AppendMinifiedJson(unescaped, &two, &is_null), "one pass accepted non-JSON");
+  Check(is_null == (result == ic::DynamicJson::kNull), "one pass disagrees on null");
+  Check(one == two, "one pass and two passes give different JSON");
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view body(reinterpret_cast<const char*>(data), size);
+  CheckDynamicDecoders(body);
   loganalytics::ConvertOptions options;
   options.workspace_id = "fuzz";
   options.clock = [] { return absl::FromUnixSeconds(1714608000); };
