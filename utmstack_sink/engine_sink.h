@@ -28,9 +28,12 @@
 // stream is exactly the backpressure wanted; the callback API would need the same
 // queue and a state machine around it, for no gain with a single stream.
 //
-// Memory: at most `window_bytes` of serialized Logs (plus ~150 bytes of bookkeeping
-// per pending Log, at most `window_logs` of them) are held, plus gRPC's own
-// buffers for the one stream (bounded by HTTP/2 flow control).
+// Memory: the pending Logs are at most `window_bytes` serialized, held as parsed
+// messages (about 300 bytes more each: six std::string headers, the shared_ptr and
+// the queue entry), and at most `window_logs` of them; add gRPC's buffers for the one
+// stream: up to `max_coalesced_bytes` queued for a socket write plus the engine's
+// HTTP/2 receive window. With the defaults: 16 MiB + 4096 x ~300 B + 256 KiB + the
+// window, i.e. about 18 MiB at most.
 //
 // Example:
 //   utmstack_sink::EngineSinkOptions options;
