@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   options.workspaces = absl::GetFlag(FLAGS_workspaces);
   options.span = absl::Hours(absl::GetFlag(FLAGS_hours));
   options.seed = absl::GetFlag(FLAGS_seed);
-  options.row_cap = 20000;
+  options.row_cap = 15000;  // below the largest pages, so the catch-up hits it
   options.paginator.initial_page_rows = 5000;
   options.paginator.max_page_rows = 40000;
   options.paginator.overlap_every = absl::Seconds(absl::GetFlag(FLAGS_overlap_every_seconds));
