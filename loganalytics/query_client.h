@@ -26,7 +26,7 @@
 //   QueryClient client(transport, credential, options);
 //   absl::StatusOr<QueryResponse> answer = client.Query(
 //       workspace_id, "SigninLogs | take 10",
-//       FormatTimespan(absl::Now() - absl::Hours(1), absl::Now()));
+//       "PT1H");   // or "2024-01-01T00:00:00Z/2024-01-02T00:00:00Z"
 //   if (!answer.ok()) return answer.status();   // code per query_error.h
 //   Convert(answer->body);
 //
@@ -51,7 +51,6 @@
 #include "http/http_transport.h"
 #include "loganalytics/identity_limiter.h"
 #include "loganalytics/internal/json_writer.h"
-#include "loganalytics/internal/kql.h"
 #include "loganalytics/query_error.h"
 
 namespace loganalytics {
@@ -131,8 +130,8 @@ class QueryClient {
     return body;
   }
 
-  // Runs `kql` on `workspace_id` over `timespan` (an ISO 8601 interval or duration such
-  // as FormatTimespan() gives; empty: all retained data). Returns the answer for HTTP
+  // Runs `kql` on `workspace_id` over `timespan` (an ISO 8601 interval "start/end" or
+  // a duration such as "PT1H"; empty: all retained data). Returns the answer for HTTP
   // 200 and 204, otherwise:
   //   kInvalidArgument    bad workspace id or KQL (syntax/semantic error with line,
   //                       position and token; kMissingTablePayload for an unknown table)
