@@ -32,11 +32,16 @@ void Check(bool condition, const char* what) {
 
 }  // namespace
 
-// The one-pass dynamic decoder's precondition: valid UTF-8, no raw control characters.
+// The one-pass dynamic decoder's precondition (what a string token's content is):
+// valid UTF-8, no raw control characters, no quote that is not escaped.
 void CheckDynamicDecoders(absl::string_view content) {
+  bool escaped = false;
   for (char c : content) {
     if (static_cast<unsigned char>(c) < 0x20) return;
+    if (c == '"' && !escaped) return;
+    escaped = c == '\\' && !escaped;
   }
+  if (escaped) return;  // a string cannot end in the middle of an escape
   if (!simdjson::validate_utf8(content.data(), content.size())) return;
   namespace ic = loganalytics::internal_convert;
   std::string one;

@@ -520,8 +520,9 @@ enum class DynamicJson {
 // it minified to `out`. Gives the same answers as UnescapeJsonString followed by
 // AppendMinifiedJson, without the intermediate copy, for valid JSON whose only escapes
 // are \" \\ \/ \n \r \t (what serializers write for compact JSON in a string);
-// anything else, including every invalid input, returns kFallback. `escaped` must be valid UTF-8 without raw control characters
-// (as simdjson's first stage guarantees for a string token).
+// anything else, including every invalid input, returns kFallback. `escaped` must be
+// the content of a string token that simdjson's first stage accepted: valid UTF-8, no
+// raw control characters, every quote escaped.
 inline DynamicJson AppendDynamicJson(absl::string_view escaped, std::string* out) {
   const char* p = escaped.data();
   const char* const end = p + escaped.size();
