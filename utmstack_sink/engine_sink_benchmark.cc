@@ -51,9 +51,11 @@ struct Engine {
   std::unique_ptr<fake_engine::FakeEngine> engine;
 };
 
+std::unique_ptr<Engine> g_engine;  // started on first use, removed at exit
+
 Engine& TheEngine() {
-  static Engine* engine = new Engine();
-  return *engine;
+  if (g_engine == nullptr) g_engine = std::make_unique<Engine>();
+  return *g_engine;
 }
 
 plugins::Log TemplateLog() {
@@ -170,7 +172,7 @@ int main(int argc, char** argv) {
               static_cast<int>(std::thread::hardware_concurrency()));
   std::printf("  pipelined EngineSink : %10.0f logs/s\n", pipelined);
   std::printf("  lockstep (Go plugin) : %10.0f logs/s\n", lockstep);
-  if (lockstep > 0) std::printf("  ratio                : %10.1fx\n", pipelined / lockstep);
+  if (lockstep > 0 && pipelined > 0) std::printf("  ratio                : %10.1fx\n", pipelined / lockstep);
   std::printf("  sink memory bound    : window_bytes %zu + window_logs %zu x ~300 B "
               "bookkeeping + max_coalesced_bytes %zu + the engine's HTTP/2 window\n",
               g_sink_options.window_bytes, g_sink_options.window_logs,
@@ -178,5 +180,6 @@ int main(int argc, char** argv) {
   std::printf("  max pending seen     : %zu bytes; peak RSS of the process (sink + "
               "engine + gRPC): %zu MiB\n",
               g_max_pending_bytes, PeakRssBytes() >> 20);
+  g_engine.reset();  // stops the engine and removes its directory
   return 0;
 }
