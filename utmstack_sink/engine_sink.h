@@ -117,17 +117,17 @@ struct EngineSinkOptions {
 
 // Counters for the service's metrics. All are totals since Create().
 struct EngineSinkStats {
-  uint64_t taken = 0;           // Logs accepted by Send()
-  uint64_t sent = 0;            // Log writes completed on a stream, resends included
-  uint64_t acked = 0;           // Logs acknowledged by the engine
-  uint64_t resent = 0;          // Log writes repeating one made on an earlier stream
-  uint64_t reconnects = 0;      // streams opened after the first one
-  uint64_t unmatched_acks = 0;  // acks naming no Log in flight (ignored)
-  size_t pending_logs = 0;      // taken, not yet acknowledged
-  size_t pending_bytes = 0;     // their serialized size
-  size_t max_pending_bytes = 0; // high-water mark of pending_bytes
-  bool streaming = false;       // a stream to the engine is open (or opening)
-  absl::Status last_error;      // the last connection or stream failure (OK: none)
+  uint64_t taken = 0;            // Logs accepted by Send()
+  uint64_t sent = 0;             // Log writes completed on a stream, resends included
+  uint64_t acked = 0;            // Logs acknowledged by the engine
+  uint64_t resent = 0;           // Log writes repeating one made on an earlier stream
+  uint64_t reconnects = 0;       // streams opened after the first one
+  uint64_t unmatched_acks = 0;   // acks naming no Log in flight (ignored)
+  size_t pending_logs = 0;       // taken, not yet acknowledged
+  size_t pending_bytes = 0;      // their serialized size
+  size_t max_pending_bytes = 0;  // high-water mark of pending_bytes
+  bool streaming = false;        // a stream to the engine is open (or opening)
+  absl::Status last_error;       // the last connection or stream failure (OK: none)
 };
 
 // Returns a channel to the engine at unix://`socket_path` with the arguments the sink
@@ -137,13 +137,14 @@ struct EngineSinkStats {
 // keepalive pings every 6 minutes (a Go gRPC server, like the engine, by default
 // closes connections that ping more often than every 5 minutes). No TLS: the socket
 // file's permissions are the access control. Thread-safe.
-inline std::shared_ptr<grpc::Channel> MakeEngineChannel(const EngineSinkOptions& options) {
+inline std::shared_ptr<grpc::Channel> MakeEngineChannel(
+    const EngineSinkOptions& options) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   const auto ms = [](absl::Duration d) {
-    return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 100,
-                                                INT32_MAX));
+    return static_cast<int>(
+        std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 100, INT32_MAX));
   };
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, ms(options.reconnect_backoff_min));
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, ms(options.reconnect_backoff_min));
@@ -223,12 +224,12 @@ class EngineSink final : public Sink {
     while (!closing_ && !HasRoomLocked(bytes)) {
       const absl::Time now = absl::Now();
       if (now >= deadline) {
-        return absl::DeadlineExceededError(absl::StrCat(
-            "engine sink window full until the deadline (", pending_.size(), " logs, ",
-            pending_bytes_, " bytes unacknowledged; window ", options_.window_logs,
-            " logs / ", options_.window_bytes,
-            " bytes): the log was not taken, send it again later; engine: ",
-            ConnectionStateLocked()));
+        return absl::DeadlineExceededError(
+            absl::StrCat("engine sink window full until the deadline (", pending_.size(),
+                         " logs, ", pending_bytes_, " bytes unacknowledged; window ",
+                         options_.window_logs, " logs / ", options_.window_bytes,
+                         " bytes): the log was not taken, send it again later; engine: ",
+                         ConnectionStateLocked()));
       }
       // Acks wake waiting senders only once the window has drained to its low-water
       // mark (one wake per burst, not per ack); the bounded wait notices room that
@@ -306,8 +307,8 @@ class EngineSink final : public Sink {
         close_status_ = absl::DeadlineExceededError(absl::StrCat(
             "engine sink closed with ", pending_.size(),
             " logs not acknowledged by the engine (first id ",
-            utmstack_sink_internal::PrintableId(pending_.front().log->id()),
-            ", last id ", utmstack_sink_internal::PrintableId(pending_.back().log->id()),
+            utmstack_sink_internal::PrintableId(pending_.front().log->id()), ", last id ",
+            utmstack_sink_internal::PrintableId(pending_.back().log->id()),
             "): treat them as not delivered; engine: ", ConnectionStateLocked()));
       }
     }
@@ -374,10 +375,10 @@ class EngineSink final : public Sink {
 
   std::string PendingSummaryLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (pending_.empty()) return "none pending";
-    return absl::StrCat(
-        pending_.size(), " pending, first id ",
-        utmstack_sink_internal::PrintableId(pending_.front().log->id()), ", last id ",
-        utmstack_sink_internal::PrintableId(pending_.back().log->id()));
+    return absl::StrCat(pending_.size(), " pending, first id ",
+                        utmstack_sink_internal::PrintableId(pending_.front().log->id()),
+                        ", last id ",
+                        utmstack_sink_internal::PrintableId(pending_.back().log->id()));
   }
 
   // For messages: what the connection is doing now, and the last failure.
@@ -386,7 +387,8 @@ class EngineSink final : public Sink {
     if (context_ != nullptr && !stream_broken_) {
       state = absl::StrCat("stream open to unix://", options_.socket_path, ", ",
                            stream_acked_, " logs acknowledged on it");
-      if (!last_error_.ok()) absl::StrAppend(&state, "; before it: ", last_error_.message());
+      if (!last_error_.ok())
+        absl::StrAppend(&state, "; before it: ", last_error_.message());
     } else if (!last_error_.ok()) {
       state = std::string(last_error_.message());
     } else {
@@ -415,9 +417,10 @@ class EngineSink final : public Sink {
           absl::StrCat("cannot stat engine socket ", path, ": ", std::strerror(err)));
     }
     if (!S_ISSOCK(st.st_mode)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          path, " exists but is not a Unix socket: point engine.socket at the "
-                "engine's socket"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(path,
+                       " exists but is not a Unix socket: point engine.socket at the "
+                       "engine's socket"));
     }
     if (::access(path.c_str(), W_OK) != 0) {
       return absl::PermissionDeniedError(absl::StrCat(
@@ -502,7 +505,7 @@ class EngineSink final : public Sink {
       stream_broken_ = false;
       reader_done_ = false;
       stream_acked_ = 0;
-      next_send_ = 0;       // resend everything unacknowledged, in order
+      next_send_ = 0;  // resend everything unacknowledged, in order
       ++streams_;
     }
     std::unique_ptr<grpc::ClientReaderWriterInterface<plugins::Log, plugins::Ack>>
@@ -529,7 +532,8 @@ class EngineSink final : public Sink {
       // a moment so the engine's own status, not our cancellation, is what Finish()
       // reports. Otherwise, or if that takes too long, cancel.
       absl::MutexLock lock(&mu_);
-      const absl::Time until = absl::Now() + absl::Seconds(end == StreamEnd::kBroken ? 5 : 0);
+      const absl::Time until =
+          absl::Now() + absl::Seconds(end == StreamEnd::kBroken ? 5 : 0);
       while (!reader_done_) {
         if (work_cv_.WaitWithDeadline(&mu_, until)) break;
       }
@@ -541,9 +545,9 @@ class EngineSink final : public Sink {
     context_ = nullptr;
     stream_broken_ = true;
     if (end == StreamEnd::kReplaced) {
-      last_error_ = absl::UnavailableError(absl::StrCat(
-          "engine socket ", options_.socket_path,
-          " was replaced by a new one; moved to the new engine"));
+      last_error_ = absl::UnavailableError(
+          absl::StrCat("engine socket ", options_.socket_path,
+                       " was replaced by a new one; moved to the new engine"));
     } else if (!status.ok() && end != StreamEnd::kShutdown) {
       last_error_ = StreamError(status);
     }
@@ -562,8 +566,9 @@ class EngineSink final : public Sink {
   }
 
   // Writes queued Logs until the stream breaks, the socket is replaced, or Close().
-  StreamEnd WriteLoop(grpc::ClientReaderWriterInterface<plugins::Log, plugins::Ack>* stream,
-                      dev_t dev, ino_t ino) {
+  StreamEnd WriteLoop(
+      grpc::ClientReaderWriterInterface<plugins::Log, plugins::Ack>* stream, dev_t dev,
+      ino_t ino) {
     const bool check_socket = options_.socket_check_interval != absl::InfiniteDuration();
     absl::Time next_check = absl::Now() + options_.socket_check_interval;
     std::vector<std::shared_ptr<const plugins::Log>> batch;
@@ -635,7 +640,8 @@ class EngineSink final : public Sink {
       next_send_ -= n;
       acked_ += n;
       stream_acked_ += n;
-      if (space_waiters_ > 0 && pending_.size() <= options_.window_logs - options_.window_logs / 4 &&
+      if (space_waiters_ > 0 &&
+          pending_.size() <= options_.window_logs - options_.window_logs / 4 &&
           pending_bytes_ <= options_.window_bytes - options_.window_bytes / 4) {
         space_cv_.SignalAll();
       }

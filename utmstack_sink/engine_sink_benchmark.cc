@@ -172,14 +172,18 @@ int main(int argc, char** argv) {
               static_cast<int>(std::thread::hardware_concurrency()));
   std::printf("  pipelined EngineSink : %10.0f logs/s\n", pipelined);
   std::printf("  lockstep (Go plugin) : %10.0f logs/s\n", lockstep);
-  if (lockstep > 0 && pipelined > 0) std::printf("  ratio                : %10.1fx\n", pipelined / lockstep);
-  std::printf("  sink memory bound    : window_bytes %zu + window_logs %zu x ~300 B "
-              "bookkeeping + max_coalesced_bytes %zu + the engine's HTTP/2 window\n",
-              g_sink_options.window_bytes, g_sink_options.window_logs,
-              g_sink_options.max_coalesced_bytes);
-  std::printf("  max pending seen     : %zu bytes; peak RSS of the process (sink + "
-              "engine + gRPC): %zu MiB\n",
-              g_max_pending_bytes, PeakRssBytes() >> 20);
+  if (lockstep > 0 && pipelined > 0) {
+    std::printf("  ratio                : %10.1fx\n", pipelined / lockstep);
+  }
+  std::printf(
+      "  sink memory bound    : window_bytes %zu + window_logs %zu x ~300 B "
+      "bookkeeping + max_coalesced_bytes %zu + the engine's HTTP/2 window\n",
+      g_sink_options.window_bytes, g_sink_options.window_logs,
+      g_sink_options.max_coalesced_bytes);
+  std::printf(
+      "  max pending seen     : %zu bytes; peak RSS of the process (sink + "
+      "engine + gRPC): %zu MiB\n",
+      g_max_pending_bytes, PeakRssBytes() >> 20);
   g_engine.reset();  // stops the engine and removes its directory
   return 0;
 }

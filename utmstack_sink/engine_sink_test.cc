@@ -49,7 +49,8 @@ plugins::Log MakeLog(int i, size_t raw_bytes = 1000) {
 
 int Number(const std::string& id) {
   int n = -1;
-  if (id.rfind("log-", 0) != 0 || !absl::SimpleAtoi(absl::string_view(id).substr(4), &n)) {
+  if (id.rfind("log-", 0) != 0 ||
+      !absl::SimpleAtoi(absl::string_view(id).substr(4), &n)) {
     return -1;
   }
   return n;
@@ -59,8 +60,8 @@ int Number(const std::string& id) {
 // log-0 .. log-(n-1), all of them, consecutive within a stream, and each new stream
 // must start at or before the first Log not read yet (a resend from the oldest
 // unacknowledged Log; never a gap). With `exactly_once`, no Log may repeat.
-void ExpectAllInOrder(const std::vector<std::string>& ids, const std::vector<int>& streams,
-                      int n, bool exactly_once) {
+void ExpectAllInOrder(const std::vector<std::string>& ids,
+                      const std::vector<int>& streams, int n, bool exactly_once) {
   ASSERT_EQ(ids.size(), streams.size());
   std::vector<bool> seen(n, false);
   int previous = -1;
@@ -70,8 +71,8 @@ void ExpectAllInOrder(const std::vector<std::string>& ids, const std::vector<int
     ASSERT_GE(k, 0) << ids[i];
     ASSERT_LT(k, n) << ids[i];
     if (i > 0 && streams[i] == streams[i - 1]) {
-      ASSERT_EQ(k, previous + 1) << "out of order within stream " << streams[i]
-                                 << " at position " << i;
+      ASSERT_EQ(k, previous + 1)
+          << "out of order within stream " << streams[i] << " at position " << i;
     } else {
       ASSERT_LE(k, highest + 1) << "gap when stream " << streams[i] << " started";
     }
@@ -311,7 +312,8 @@ TEST_F(EngineSinkTest, StreamsClosedAfterKLogsAreReopenedAndNothingIsLost) {
   EXPECT_EQ(stats.acked, 1000u);
   EXPECT_GE(stats.reconnects, 9u);
   EXPECT_GE(engine.streams_started(), 10);
-  EXPECT_THAT(std::string(stats.last_error.message()), HasSubstr("closing the stream after 100 logs"));
+  EXPECT_THAT(std::string(stats.last_error.message()),
+              HasSubstr("closing the stream after 100 logs"));
   ExpectAllInOrder(engine.received_ids(), engine.received_streams(), 1000, false);
 }
 

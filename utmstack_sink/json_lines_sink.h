@@ -22,6 +22,8 @@
 #ifndef UTMSTACK_SINK_JSON_LINES_SINK_H_
 #define UTMSTACK_SINK_JSON_LINES_SINK_H_
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -30,8 +32,6 @@
 #include <ostream>
 #include <string>
 #include <utility>
-
-#include <unistd.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -81,8 +81,8 @@ class JsonLinesSink final : public Sink {
     FILE* file = std::fopen(path.c_str(), options.append ? "ae" : "we");
     if (file == nullptr) {
       const int err = errno;
-      return ErrnoStatus(err, absl::StrCat("cannot open JSON-lines file ", path,
-                                           " for writing"));
+      return ErrnoStatus(
+          err, absl::StrCat("cannot open JSON-lines file ", path, " for writing"));
     }
     return std::unique_ptr<JsonLinesSink>(new JsonLinesSink(file, path, options));
   }
@@ -170,8 +170,7 @@ class JsonLinesSink final : public Sink {
     switch (err) {
       case ENOENT:
       case ENOTDIR:
-        return absl::NotFoundError(
-            absl::StrCat(message, ": create the directory first"));
+        return absl::NotFoundError(absl::StrCat(message, ": create the directory first"));
       case EACCES:
       case EPERM:
       case EROFS:
@@ -179,8 +178,7 @@ class JsonLinesSink final : public Sink {
             absl::StrCat(message, ": check the file's permissions"));
       case ENOSPC:
       case EDQUOT:
-        return absl::ResourceExhaustedError(
-            absl::StrCat(message, ": free disk space"));
+        return absl::ResourceExhaustedError(absl::StrCat(message, ": free disk space"));
       default:
         return absl::UnavailableError(message);
     }

@@ -68,14 +68,16 @@ TEST(JsonLinesSinkTest, FileGetsOneLinePerLogInOrderAfterFlush) {
   auto sink = JsonLinesSink::Open(path);
   ASSERT_TRUE(sink.ok()) << sink.status();
   for (int i = 0; i < 50; ++i) {
-    ASSERT_TRUE((*sink)->Send(MakeLog(absl::StrCat("id-", i)), absl::InfiniteFuture()).ok());
+    ASSERT_TRUE(
+        (*sink)->Send(MakeLog(absl::StrCat("id-", i)), absl::InfiniteFuture()).ok());
   }
   ASSERT_TRUE((*sink)->Flush(absl::InfiniteFuture()).ok());
   std::vector<std::string> lines = ReadLines(path);
   ASSERT_EQ(lines.size(), 50u);
   for (int i = 0; i < 50; ++i) {
     plugins::Log log;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[i], &log).ok()) << lines[i];
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[i], &log).ok())
+        << lines[i];
     EXPECT_EQ(log.id(), absl::StrCat("id-", i));
     EXPECT_EQ(log.raw(), MakeLog("x").raw());
   }
@@ -162,7 +164,8 @@ TEST(JsonLinesSinkTest, ConcurrentSendsNeverInterleaveLines) {
   int lines = 0;
   for (absl::string_view line : absl::StrSplit(out.str(), '\n', absl::SkipEmpty())) {
     plugins::Log log;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(std::string(line), &log).ok());
+    ASSERT_TRUE(
+        google::protobuf::util::JsonStringToMessage(std::string(line), &log).ok());
     const int t = log.id()[0] - '0';
     EXPECT_EQ(log.raw(), std::string(500 + t * 100, 'a' + t));
     ++lines;

@@ -116,10 +116,10 @@ class FakeEngine {
     absl::MutexLock lifecycle(&lifecycle_mu_);
     const std::string& path = state_->options.socket_path;
     if (path.empty() || path.size() > kMaxUnixSocketPathBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "fake engine socket path \"", path, "\" is ", path.size(),
-          " bytes; it must be non-empty and at most ", kMaxUnixSocketPathBytes,
-          " bytes (the Unix socket limit)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("fake engine socket path \"", path, "\" is ", path.size(),
+                       " bytes; it must be non-empty and at most ",
+                       kMaxUnixSocketPathBytes, " bytes (the Unix socket limit)"));
     }
     if (server_ != nullptr) {
       return absl::FailedPreconditionError("fake engine is already running");
@@ -145,9 +145,9 @@ class FakeEngine {
     builder.RegisterService(service.get());
     std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
     if (server == nullptr) {
-      return absl::UnavailableError(absl::StrCat(
-          "fake engine could not listen on unix://", path,
-          ": is the directory writable and the path free?"));
+      return absl::UnavailableError(
+          absl::StrCat("fake engine could not listen on unix://", path,
+                       ": is the directory writable and the path free?"));
     }
     struct stat st;
     if (::stat(path.c_str(), &st) == 0) {
@@ -196,7 +196,9 @@ class FakeEngine {
   // Runtime changes; they apply from the next Log read on any stream. Thread-safe.
   void set_ack_every(int n) { state_->ack_every.store(n); }
   void set_ack_delay(absl::Duration d) { state_->ack_delay_ns.store(ToNanos(d)); }
-  void set_ack_idle_flush(absl::Duration d) { state_->ack_idle_flush_ns.store(ToNanos(d)); }
+  void set_ack_idle_flush(absl::Duration d) {
+    state_->ack_idle_flush_ns.store(ToNanos(d));
+  }
   void set_close_after(int k) { state_->close_after.store(k); }
   void set_read_delay(absl::Duration d) { state_->read_delay_ns.store(ToNanos(d)); }
 
@@ -410,16 +412,15 @@ class FakeEngine {
 
     // New acks were queued, the idle timer was re-armed, or Finish() was called;
     // everything else that wakes the writer is a deadline.
-    bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return finished_ || kick_;
-    }
+    bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return finished_ || kick_; }
 
     // Writes one Ack per id, coalesced: all but the last with the buffer hint.
     bool WriteAcks(const std::vector<std::string>& ids) {
       // The acked Logs must be readable in the record before the client hears of them.
       {
         absl::MutexLock lock(&state_->mu);
-        if (state_->record != nullptr) (void)state_->record->Flush(absl::InfiniteFuture());
+        if (state_->record != nullptr)
+          (void)state_->record->Flush(absl::InfiniteFuture());
       }
       plugins::Ack ack;
       for (size_t i = 0; i < ids.size(); ++i) {

@@ -47,17 +47,20 @@ inline absl::Status ValidateLogUtf8(const plugins::Log& log) {
     const char* name;
     const std::string& value;
   } fields[] = {
-      {"id", log.id()},           {"dataType", log.datatype()},
-      {"dataSource", log.datasource()}, {"timestamp", log.timestamp()},
-      {"tenantId", log.tenantid()},     {"raw", log.raw()},
+      {"id", log.id()},
+      {"dataType", log.datatype()},
+      {"dataSource", log.datasource()},
+      {"timestamp", log.timestamp()},
+      {"tenantId", log.tenantid()},
+      {"raw", log.raw()},
   };
   for (const auto& f : fields) {
     const size_t bad = FindInvalidUtf8(f.value);
     if (bad != absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "log ", PrintableId(log.id()), ": field ", f.name,
-          " is not valid UTF-8 (first bad byte at offset ", bad,
-          "); the engine cannot decode it: fix the event conversion"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("log ", PrintableId(log.id()), ": field ", f.name,
+                       " is not valid UTF-8 (first bad byte at offset ", bad,
+                       "); the engine cannot decode it: fix the event conversion"));
     }
   }
   return absl::OkStatus();
