@@ -120,13 +120,18 @@ size_t CheckRoundTrip(const std::string& body, const std::string& label) {
     return 0;
   }
   size_t row_number = 0, compared = 0;
-  for (element table : answer["tables"].get_array().value_unsafe()) {
+  // Copies of the simdjson_result values: a range-for over value_unsafe() of a
+  // temporary result would outlive it.
+  const simdjson::dom::array tables = answer["tables"].get_array().value_unsafe();
+  for (element table : tables) {
     std::vector<std::string> names, types;
-    for (element column : table["columns"].get_array().value_unsafe()) {
+    const simdjson::dom::array columns = table["columns"].get_array().value_unsafe();
+    for (element column : columns) {
       names.emplace_back(column["name"].get_string().value_unsafe());
       types.emplace_back(column["type"].get_string().value_unsafe());
     }
-    for (element row : table["rows"].get_array().value_unsafe()) {
+    const simdjson::dom::array rows = table["rows"].get_array().value_unsafe();
+    for (element row : rows) {
       if (row_number >= emitted.size()) {
         ADD_FAILURE() << "fewer Logs than rows";
         return compared;
@@ -141,7 +146,8 @@ size_t CheckRoundTrip(const std::string& body, const std::string& label) {
       size_t expected_members = 0;
       std::string time_generated;
       size_t i = 0;
-      for (element cell : row.get_array().value_unsafe()) {
+      const simdjson::dom::array cells = row.get_array().value_unsafe();
+      for (element cell : cells) {
         const std::string& name = names[i];
         const std::string& type = types[i];
         const std::string at = absl::StrCat(where, " ", name);
