@@ -125,6 +125,11 @@ struct QueryReply {
   int status = 200;
   Headers headers;   // Content-Type defaults to application/json; charset=utf-8
   std::string body;
+  // When set, the body is sent with chunked transfer encoding from this provider
+  // instead of `body`, for as long as it returns true (an endless body for tests of
+  // a client's size cap). It writes a piece per call with sink.write(), which
+  // returns false once the client went away.
+  std::function<bool(size_t offset, httplib::DataSink& sink)> stream;
 };
 
 // Decides a query's answer. Called on a server thread, maybe several at once.
@@ -618,6 +623,19 @@ class FakeAzureServer {
       handler = query_handler_;
     }
     QueryReply reply = handler(query);
+    if (reply.stream) {
+      res.status = reply.status;
+      std::string content_type = "application/json; charset=utf-8";
+      for (const auto& [k, v] : reply.headers) {
+        if (absl::EqualsIgnoreCase(k, "Content-Type")) {
+          content_type = v;
+        } else {
+          res.set_header(k, v);
+        }
+      }
+      res.set_chunked_content_provider(content_type, std::move(reply.stream));
+      return;
+    }
     Send(res, reply.status, reply.headers, reply.body);
   }
 
