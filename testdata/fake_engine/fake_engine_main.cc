@@ -28,6 +28,14 @@ ABSL_FLAG(std::string, record, "",
 ABSL_FLAG(int, ack_every, 1, "1: ack each Log; N: ack every Nth Log; 0: never ack");
 ABSL_FLAG(std::string, ready_file, "",
           "once listening, write the socket path to this file (optional)");
+ABSL_FLAG(absl::Duration, ack_delay, absl::ZeroDuration(),
+          "slow engine: each ack leaves this long after its Log arrived, e.g. 50ms");
+ABSL_FLAG(absl::Duration, read_delay, absl::ZeroDuration(),
+          "slow engine: sleep this long after reading each Log (backpressure), e.g. 1ms");
+ABSL_FLAG(
+    int, close_after, 0,
+    "flaky engine: end each stream with UNAVAILABLE after reading this many Logs on "
+    "it (0: never)");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -57,6 +65,16 @@ int main(int argc, char** argv) {
   options.record_path = absl::GetFlag(FLAGS_record);
   options.ack_every = absl::GetFlag(FLAGS_ack_every);
   options.keep_received = false;  // a long demo run must not grow without bound
+  options.ack_delay = absl::GetFlag(FLAGS_ack_delay);
+  options.read_delay = absl::GetFlag(FLAGS_read_delay);
+  options.close_after = absl::GetFlag(FLAGS_close_after);
+  if (options.ack_delay < absl::ZeroDuration() ||
+      options.read_delay < absl::ZeroDuration() || options.close_after < 0) {
+    std::fprintf(stderr,
+                 "fake_engine: --ack_delay, --read_delay and --close_after must not "
+                 "be negative\n");
+    return 2;
+  }
   // A batching engine acks its partial batch on a timer; without one a client's
   // Flush would wait for the next Nth Log forever.
   if (options.ack_every > 1) options.ack_idle_flush = absl::Milliseconds(200);
@@ -78,6 +96,12 @@ int main(int argc, char** argv) {
   std::printf("fake_engine: listening on %s (ack_every=%d, record=%s)\n",
               engine.target().c_str(), options.ack_every,
               options.record_path.empty() ? "none" : options.record_path.c_str());
+  if (options.ack_delay > absl::ZeroDuration() ||
+      options.read_delay > absl::ZeroDuration() || options.close_after > 0) {
+    std::printf("fake_engine: ack_delay=%s read_delay=%s close_after=%d\n",
+                absl::FormatDuration(options.ack_delay).c_str(),
+                absl::FormatDuration(options.read_delay).c_str(), options.close_after);
+  }
   std::fflush(stdout);
 
   int signal_number = 0;
