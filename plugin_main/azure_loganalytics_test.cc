@@ -1,7 +1,10 @@
 // The connector binary as an operator runs it, against real fakes: HTTPS fake Entra ID +
 // Log Analytics (serving a workspace model), a gRPC fake engine on a Unix socket, a
 // plain-HTTP fake UTMStack backend, and real files for config, secrets and checkpoints.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -149,7 +152,7 @@ class ConnectorBinaryTest : public ::testing::Test {
   }
 
   std::string WriteConfig(const std::string& queries, const std::string& extra = "",
-                          const std::string& workspace_id = "") {
+                          const std::string& workspace_id = "", int metrics_port = 0) {
     std::string config = absl::StrCat(R"({
   "workspaces": [{
     "name": "prod",
@@ -170,7 +173,8 @@ class ConnectorBinaryTest : public ::testing::Test {
   }],
   "engine": {"socket": ")", dir_.Path("engine.sock"), R"("},
   "state_dir": ")", dir_.Path("state"), R"(",
-  "log_level": "info"
+  "log_level": "info",
+  "metrics_port": )", metrics_port, R"(
 })");
     const std::string path = dir_.Path("config.json");
     std::ofstream(path) << config;
@@ -251,6 +255,40 @@ TEST_F(ConnectorBinaryTest, SigtermDrainsThenARestartDeliversTheRest) {
   Result rest = Run({"run", "--config=" + dir_.Path("config.json"), "--once"});
   EXPECT_EQ(rest.exit_code, 0) << rest.err;
   EXPECT_EQ(DeliveredItemIds().size(), 20000u) << "before the restart: " << before_restart;
+}
+
+TEST_F(ConnectorBinaryTest, ServesPrometheusCountersOnLoopback) {
+  StartEngine();
+  AddRecords("SigninLogs", 200);
+  // A port that was free a moment ago (bound, read, closed).
+  int port = 0;
+  {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+    ::close(fd);
+  }
+  auto process = Start({"run", "--config=" + WriteConfig(R"({"preset": "SigninLogs"})", "", "",
+                                                          port)});
+  ASSERT_TRUE(engine_->WaitForCount(200, absl::Seconds(30)));
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(2, 0);
+  client.set_connection_timeout(2, 0);
+  std::string body;
+  for (int i = 0; i < 100 && !absl::StrContains(body, "} 200"); ++i) {
+    if (auto res = client.Get("/metrics")) body = res->body;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_THAT(body, HasSubstr("azure_la_rows_total{workspace=\"prod\",query=\"SigninLogs\"} 200"));
+  EXPECT_THAT(body, HasSubstr("azure_la_lag_seconds{workspace=\"prod\",query=\"SigninLogs\"}"));
+  EXPECT_THAT(body, HasSubstr("azure_la_engine_acked_total 200"));
+  process->Signal(SIGINT);
+  EXPECT_EQ(process->Wait(absl::Seconds(40)).exit_code, 0);
 }
 
 TEST_F(ConnectorBinaryTest, CheckPassesWhenEverythingIsInPlace) {

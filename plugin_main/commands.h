@@ -28,12 +28,14 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/json_log.h"
 #include "plugin_main/checkpoint_store.h"
 #include "plugin_main/collector.h"
 #include "plugin_main/config.h"
+#include "plugin_main/metrics_server.h"
 #include "plugin_main/runtime.h"
 #include "plugin_main/scheduler.h"
 #include "plugin_main/utmstack_config.h"
@@ -91,6 +93,7 @@ class Service {
   // start, removed ones stop, changed workspaces restart. Problems with one workspace
   // are logged and do not stop the others; returns how many failed to start.
   int Apply(const Settings& settings) {
+    absl::MutexLock lock(&mu_);
     runtime_ = std::make_unique<Runtime>(settings, log_);
     std::set<std::string> wanted;
     int failed = 0;
@@ -149,13 +152,22 @@ class Service {
   void Start() { scheduler_.Start(); }
   void Stop() { scheduler_.Stop(); }
   bool WaitUntilIdle(absl::Time deadline) { return scheduler_.WaitUntilIdle(deadline); }
-  size_t size() const { return collectors_.size(); }
+  size_t size() const {
+    absl::MutexLock lock(&mu_);
+    return collectors_.size();
+  }
+
+  std::vector<std::pair<std::string, CollectorStats>> Snapshot() const {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::pair<std::string, CollectorStats>> out;
+    for (const auto& [name, c] : collectors_) out.emplace_back(name, c->stats());
+    return out;
+  }
 
   // Sum over every collector, and a log line per collector.
   CollectorStats Report(bool log_each) {
     CollectorStats total;
-    for (const auto& [name, c] : collectors_) {
-      CollectorStats s = c->stats();
+    for (const auto& [name, s] : Snapshot()) {
       total.pages += s.pages;
       total.rows += s.rows;
       total.bytes += s.bytes;
@@ -183,10 +195,54 @@ class Service {
   std::shared_ptr<utmstack_sink::Sink> sink_;
   std::shared_ptr<CheckpointStore> store_;
   Scheduler scheduler_;
+  mutable absl::Mutex mu_;
   std::unique_ptr<Runtime> runtime_;
   std::map<std::string, std::shared_ptr<QueryCollector>> collectors_;
   std::map<std::string, std::string> fingerprints_;
 };
+
+// Prometheus text for the counters of every (workspace, query) and of the engine sink.
+inline std::string RenderPrometheus(
+    const std::vector<std::pair<std::string, CollectorStats>>& collectors,
+    const utmstack_sink::EngineSinkStats& sink, absl::Time now) {
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help, auto value) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+    for (const auto& [task, stats] : collectors) {
+      const size_t slash = task.find('/');
+      absl::StrAppend(&out, name, "{workspace=\"", task.substr(0, slash), "\",query=\"",
+                      task.substr(slash + 1), "\"} ", value(stats), "\n");
+    }
+  };
+  family("azure_la_pages_total", "counter", "Pages delivered and checkpointed.",
+         [](const CollectorStats& s) { return absl::StrCat(s.pages); });
+  family("azure_la_rows_total", "counter", "Logs acknowledged by the engine.",
+         [](const CollectorStats& s) { return absl::StrCat(s.rows); });
+  family("azure_la_bytes_total", "counter", "Bytes of Log.raw acknowledged.",
+         [](const CollectorStats& s) { return absl::StrCat(s.bytes); });
+  family("azure_la_retries_total", "counter", "Extra Query API requests made by retries.",
+         [](const CollectorStats& s) { return absl::StrCat(s.retries); });
+  family("azure_la_throttles_total", "counter", "Pages that ended throttled (429).",
+         [](const CollectorStats& s) { return absl::StrCat(s.throttles); });
+  family("azure_la_truncations_total", "counter", "Truncated answers re-read smaller.",
+         [](const CollectorStats& s) { return absl::StrCat(s.truncations); });
+  family("azure_la_errors_total", "counter", "Failed runs.",
+         [](const CollectorStats& s) { return absl::StrCat(s.errors); });
+  family("azure_la_lag_seconds", "gauge", "Now minus the cursor's ingestion time.",
+         [now](const CollectorStats& s) {
+           return s.cursor == absl::InfinitePast()
+                      ? std::string("NaN")
+                      : absl::StrCat(absl::ToDoubleSeconds(now - s.cursor));
+         });
+  absl::StrAppend(&out, "# TYPE azure_la_engine_acked_total counter\nazure_la_engine_acked_total ",
+                  sink.acked, "\n# TYPE azure_la_engine_resent_total counter\n"
+                  "azure_la_engine_resent_total ", sink.resent,
+                  "\n# TYPE azure_la_engine_reconnects_total counter\n"
+                  "azure_la_engine_reconnects_total ", sink.reconnects,
+                  "\n# TYPE azure_la_engine_pending_logs gauge\nazure_la_engine_pending_logs ",
+                  sink.pending_logs, "\n");
+  return out;
+}
 
 // The workspace settings every console group gets (the console holds only the four
 // connection values). Private endpoints (and tests) set AZURE_LA_AUTHORITY_HOST,
@@ -289,9 +345,21 @@ inline int RunCommand(const std::string& config_path, bool once, const CommandCo
     log->Error("cannot start: engine", {{"error", engine.status().message()}});
     return 2;
   }
+  utmstack_sink::EngineSink* engine_sink = engine->get();
   std::shared_ptr<utmstack_sink::Sink> sink(std::move(*engine));
   const absl::Time started = absl::Now();
   commands_internal::Service service(log, sink, store, /*threads=*/4);
+  std::unique_ptr<MetricsServer> metrics;
+  if (settings->metrics_port > 0) {
+    metrics = std::make_unique<MetricsServer>([&service, engine_sink] {
+      return commands_internal::RenderPrometheus(service.Snapshot(), engine_sink->stats(),
+                                                 absl::Now());
+    });
+    if (absl::Status s = metrics->Start(settings->metrics_port); !s.ok()) {
+      log->Error("metrics endpoint not started", {{"error", s.message()}});
+      metrics.reset();
+    }
+  }
   int failed = service.Apply(*settings);
   if (service.size() == 0 && config_path.empty()) {
     log->Warning("no complete AZURE group configured yet; waiting for one in the console");
@@ -342,6 +410,7 @@ inline int RunCommand(const std::string& config_path, bool once, const CommandCo
     }
   }
   service.Stop();
+  if (metrics) metrics->Stop();
   absl::Status closed = sink->Close(absl::Now() + context.drain_deadline);
   CollectorStats total = service.Report(/*log_each=*/!once);
   if (!closed.ok()) {

@@ -17,6 +17,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "loganalytics/convert/log_converter.h"
 #include "plugin_main/commands.h"
@@ -119,6 +120,9 @@ plugin_main::Overrides FlagOverrides() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian builds abseil with the mutex deadlock detector on; it runs on every lock
+  // (gRPC's too) and costs more than the work on the hot path.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(kUsage);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() != 2) {
