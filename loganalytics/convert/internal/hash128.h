@@ -123,10 +123,17 @@ class Murmur3Hasher {
   static constexpr uint64_t kC2 = 0x4cf5ad432745937fULL;
 
   static uint64_t Rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+  // Reads 8 bytes as a little-endian integer, whatever the host's byte order.
   static uint64_t Load64(const unsigned char* p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];  // little-endian on every host
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    std::memcpy(&v, p, 8);
     return v;
+#else
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+#endif
   }
   static uint64_t Mix(uint64_t k) {
     k ^= k >> 33;
