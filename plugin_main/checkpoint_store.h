@@ -51,8 +51,6 @@ struct Checkpoint {
   absl::Time ingestion_time = absl::InfinitePast();
   // Its _ItemId (tie-breaker among equal ingestion times); empty when the table has none.
   std::string item_id;
-  // Item ids confirmed at exactly `ingestion_time`, for tables without a total order.
-  std::vector<std::string> ids_at_time;
   uint64_t rows_delivered = 0;
   absl::Time updated_at = absl::InfinitePast();
   // The last error seen by this query, for `status`; empty when the last page succeeded.
@@ -125,12 +123,7 @@ inline std::string CheckpointToJson(absl::string_view workspace, absl::string_vi
   AppendJsonString(&out, FormatCheckpointTime(cp.ingestion_time));
   out += ",\n  \"item_id\": ";
   AppendJsonString(&out, cp.item_id);
-  out += ",\n  \"ids_at_time\": [";
-  for (size_t i = 0; i < cp.ids_at_time.size(); ++i) {
-    if (i) out += ", ";
-    AppendJsonString(&out, cp.ids_at_time[i]);
-  }
-  out += "],\n  \"rows_delivered\": ";
+  out += ",\n  \"rows_delivered\": ";
   absl::StrAppend(&out, cp.rows_delivered);
   out += ",\n  \"updated_at\": ";
   AppendJsonString(&out, FormatCheckpointTime(cp.updated_at));
@@ -179,14 +172,6 @@ inline absl::StatusOr<Checkpoint> CheckpointFromJson(absl::string_view json,
     return corrupt("\"item_id\" missing or not a string");
   }
   cp.item_id = std::string(item_id);
-  simdjson::dom::array ids;
-  if (obj["ids_at_time"].get_array().get(ids) == simdjson::SUCCESS) {
-    for (simdjson::dom::element id : ids) {
-      std::string_view s;
-      if (id.get_string().get(s) != simdjson::SUCCESS) return corrupt("\"ids_at_time\" holds a non-string");
-      cp.ids_at_time.emplace_back(s);
-    }
-  }
   uint64_t rows = 0;
   if (obj["rows_delivered"].get_uint64().get(rows) != simdjson::SUCCESS) {
     return corrupt("\"rows_delivered\" missing or not a whole number");

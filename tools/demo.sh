@@ -80,5 +80,5 @@ echo
 echo "== the fake engine's record ($(wc -l <"$work/engine-record.jsonl") events; first 2) =="
 head -n 2 "$work/engine-record.jsonl"
 echo
-echo "== checkpoint =="
-cat "$work/state/"*.json
+echo "== status (from the checkpoints in $work/state) =="
+"$bin/plugin_main/azure_loganalytics" status --config="$work/config.json"
