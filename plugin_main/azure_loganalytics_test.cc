@@ -291,6 +291,24 @@ TEST_F(ConnectorBinaryTest, ServesPrometheusCountersOnLoopback) {
   EXPECT_EQ(process->Wait(absl::Seconds(40)).exit_code, 0);
 }
 
+TEST_F(ConnectorBinaryTest, SighupReloadsTheConfigFileAndStartsNewQueries) {
+  StartEngine();
+  AddRecords("SigninLogs", 40);
+  AddRecords("AuditLogs", 25);
+  const std::string config = WriteConfig(R"({"preset": "SigninLogs"})");
+  auto process = Start({"run", "--config=" + config});
+  ASSERT_TRUE(engine_->WaitForCount(40, absl::Seconds(30)));
+  WriteConfig(R"({"preset": "SigninLogs"}, {"preset": "AuditLogs"})");
+  process->Signal(SIGHUP);
+  EXPECT_TRUE(engine_->WaitForCount(65, absl::Seconds(30)));
+  process->Signal(SIGTERM);
+  Result r = process->Wait(absl::Seconds(40));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("configuration reloaded"));
+  EXPECT_THAT(r.err, HasSubstr("\"query\":\"AuditLogs\",\"message\":\"query started\""));
+  EXPECT_EQ(DeliveredItemIds().size(), 65u);
+}
+
 TEST_F(ConnectorBinaryTest, CheckPassesWhenEverythingIsInPlace) {
   StartEngine();
   AddRecords("SigninLogs", 5);

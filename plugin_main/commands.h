@@ -94,7 +94,7 @@ class Service {
   // are logged and do not stop the others; returns how many failed to start.
   int Apply(const Settings& settings) {
     absl::MutexLock lock(&mu_);
-    runtime_ = std::make_unique<Runtime>(settings, log_);
+    runtime_ = std::make_unique<Runtime>(settings, log_, common::SystemClock(), limiters_);
     std::set<std::string> wanted;
     int failed = 0;
     for (const WorkspaceSettings& ws : settings.workspaces) {
@@ -196,6 +196,8 @@ class Service {
   std::shared_ptr<CheckpointStore> store_;
   Scheduler scheduler_;
   mutable absl::Mutex mu_;
+  const std::shared_ptr<loganalytics::IdentityLimiterRegistry> limiters_ =
+      std::make_shared<loganalytics::IdentityLimiterRegistry>();
   std::unique_ptr<Runtime> runtime_;
   std::map<std::string, std::shared_ptr<QueryCollector>> collectors_;
   std::map<std::string, std::string> fingerprints_;

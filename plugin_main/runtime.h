@@ -51,9 +51,17 @@ struct WorkspaceParts {
 
 class Runtime {
  public:
+  // `limiters` is shared by every Runtime of the process (config reloads make new
+  // Runtimes) so that one identity keeps one budget; null makes a private registry.
   Runtime(Settings settings, std::shared_ptr<common::JsonLogger> log,
-          common::Clock clock = common::SystemClock())
-      : settings_(std::move(settings)), log_(std::move(log)), clock_(std::move(clock)) {}
+          common::Clock clock = common::SystemClock(),
+          std::shared_ptr<loganalytics::IdentityLimiterRegistry> limiters = nullptr)
+      : settings_(std::move(settings)),
+        log_(std::move(log)),
+        clock_(std::move(clock)),
+        limiters_(limiters != nullptr
+                      ? std::move(limiters)
+                      : std::make_shared<loganalytics::IdentityLimiterRegistry>()) {}
 
   const Settings& settings() const { return settings_; }
 
@@ -140,7 +148,7 @@ class Runtime {
     client_options.query_host = azure_auth::QueryUrl(parts.cloud);
     client_options.scope = parts.cloud.scope;
     client_options.clock = clock_;
-    client_options.limiter = limiters_.Get(
+    client_options.limiter = limiters_->Get(
         ws.proto.tenant_id(), ws.proto.client_id().empty()
                                   ? absl::StrCat("identity:", azure_auth::CredentialKindName(
                                                                   credential_config.kind))
@@ -188,7 +196,7 @@ class Runtime {
   common::Clock clock_;
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<http::HttpTransport>> transports_;
-  loganalytics::IdentityLimiterRegistry limiters_;
+  std::shared_ptr<loganalytics::IdentityLimiterRegistry> limiters_;
 };
 
 }  // namespace plugin_main
