@@ -17,6 +17,14 @@
 //   // 3A1F..." when Entra ID does not know the certificate.
 //
 // Wrap it in a TokenCache: every GetToken here is a round trip to Entra ID.
+//
+// Status codes (GetToken): kInvalidArgument (bad ids, scope, cloud or PEM content), the
+// PEM provider's (kNotFound, kPermissionDenied for the file), the transport's
+// (kUnavailable, kDeadlineExceeded), and Entra ID's as ParseTokenError maps them
+// (kUnauthenticated, kNotFound, kPermissionDenied, kResourceExhausted). Messages never
+// contain key material or the assertion.
+//
+// Thread-safe.
 #ifndef AZURE_AUTH_CLIENT_CERTIFICATE_CREDENTIAL_H_
 #define AZURE_AUTH_CLIENT_CERTIFICATE_CREDENTIAL_H_
 

@@ -14,6 +14,14 @@
 //   // kUnauthenticated "... AADSTS7000222 ... the client secret has expired ..."
 //
 // Wrap it in a TokenCache: every GetToken here is a round trip to Entra ID.
+//
+// Status codes (GetToken): kInvalidArgument (bad tenant id, client id, scope or cloud),
+// the secret provider's (e.g. kNotFound for a missing secret file), the transport's
+// (kUnavailable, kDeadlineExceeded), and Entra ID's as ParseTokenError maps them
+// (kUnauthenticated, kNotFound, kPermissionDenied, kResourceExhausted). Messages never
+// contain the secret.
+//
+// Thread-safe.
 #ifndef AZURE_AUTH_CLIENT_SECRET_CREDENTIAL_H_
 #define AZURE_AUTH_CLIENT_SECRET_CREDENTIAL_H_
 

@@ -25,6 +25,9 @@
 //   //  (AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are not set); ..."
 //
 // Thread-safe.
+//
+// Status codes (GetToken): the chosen link's, with the same code (see that credential);
+// the message starts with the chain summary.
 #ifndef AZURE_AUTH_DEFAULT_AZURE_CREDENTIAL_H_
 #define AZURE_AUTH_DEFAULT_AZURE_CREDENTIAL_H_
 

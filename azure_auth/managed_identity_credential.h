@@ -21,6 +21,13 @@
 //   absl::StatusOr<azure_auth::AccessToken> token =
 //       credential->GetToken("https://api.loganalytics.io/.default");
 //   // resource=https://api.loganalytics.io (the scope without /.default)
+//
+// Status codes (GetToken): kUnauthenticated (no such identity on this machine),
+// kUnavailable (no IMDS answer, or 404/410/5xx still after the retries),
+// kResourceExhausted (429 still after the retries), kInvalidArgument (bad scope or a
+// malformed answer); other answers as ParseTokenError maps them.
+//
+// Thread-safe.
 #ifndef AZURE_AUTH_MANAGED_IDENTITY_CREDENTIAL_H_
 #define AZURE_AUTH_MANAGED_IDENTITY_CREDENTIAL_H_
 

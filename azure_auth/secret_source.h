@@ -21,6 +21,12 @@
 //       [&](absl::string_view note) { log.Warning(note); });
 //   absl::StatusOr<std::string> value = secret();   // re-read on each call
 //   if (!value.ok()) return value.status();         // e.g. kNotFound naming the file
+//
+// Status codes (a provider's call): kNotFound (no such file, or the variable is unset),
+// kPermissionDenied (the file cannot be read), kInvalidArgument (not a regular file,
+// over 1 MiB, or empty), kInternal (any other read error).
+//
+// Thread-safe: providers may be called from several threads at once.
 #ifndef AZURE_AUTH_SECRET_SOURCE_H_
 #define AZURE_AUTH_SECRET_SOURCE_H_
 

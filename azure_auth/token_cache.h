@@ -23,6 +23,10 @@
 //   cache->Invalidate("https://api.loganalytics.io/.default");
 //
 // Thread-safe.
+//
+// Status codes (GetToken): the wrapped credential's, when no valid token is cached (within
+// a backoff step the same error again, without a new request); kUnavailable when the
+// wrapped credential hands out an already expired token.
 #ifndef AZURE_AUTH_TOKEN_CACHE_H_
 #define AZURE_AUTH_TOKEN_CACHE_H_
 

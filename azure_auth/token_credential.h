@@ -16,6 +16,8 @@
 // kPermissionDenied (blocked by policy), kInvalidArgument (bad scope or settings),
 // kUnavailable / kDeadlineExceeded (network, 5xx; retryable), kResourceExhausted
 // (throttled). Messages never contain secrets, assertions or tokens.
+//
+// Implementations are thread-safe: one credential serves every thread.
 #ifndef AZURE_AUTH_TOKEN_CREDENTIAL_H_
 #define AZURE_AUTH_TOKEN_CREDENTIAL_H_
 

@@ -26,6 +26,8 @@
 //     // kUnauthenticated: "Entra ID refused the token request: AADSTS7000222
 //     // (invalid_client, HTTP 401): the client secret has expired. ..."
 //   }
+//
+// Thread-safe.
 #ifndef AZURE_AUTH_TOKEN_ERROR_H_
 #define AZURE_AUTH_TOKEN_ERROR_H_
 

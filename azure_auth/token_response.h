@@ -16,6 +16,11 @@
 //       azure_auth::ParseTokenResponse(response.body, clock());
 //   if (!token.ok()) return token.status();
 //   cache.Put(scope, *token);   // token->expires_on = now + expires_in
+//
+// Status codes: kInvalidArgument (not a token answer: not JSON, over 1 MiB, a bad
+// expiry, a token_type other than Bearer), kUnauthenticated (no access_token).
+//
+// Pure functions: thread-safe.
 #ifndef AZURE_AUTH_TOKEN_RESPONSE_H_
 #define AZURE_AUTH_TOKEN_RESPONSE_H_
 

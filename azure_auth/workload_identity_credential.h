@@ -17,6 +17,13 @@
 //   if (!credential.ok()) return credential.status();  // names the missing variable
 //   absl::StatusOr<azure_auth::AccessToken> token =
 //       (*credential)->GetToken("https://api.loganalytics.io/.default");
+//
+// Status codes: FromEnvironment returns kFailedPrecondition naming every variable that is
+// needed but unset. GetToken returns kInvalidArgument (bad ids, scope or cloud; empty
+// token file), the file's kNotFound / kPermissionDenied, the transport's, and Entra ID's
+// as ParseTokenError maps them (e.g. kUnauthenticated for AADSTS700024, a stale file).
+//
+// Thread-safe.
 #ifndef AZURE_AUTH_WORKLOAD_IDENTITY_CREDENTIAL_H_
 #define AZURE_AUTH_WORKLOAD_IDENTITY_CREDENTIAL_H_
 
