@@ -9,7 +9,7 @@
 //   TokenCache cache(credential, clock.AsClock());
 //   clock.Advance(absl::Minutes(55));   // the cache now refreshes ahead of expiry
 //
-// FakeClock is thread-safe.
+// SystemClock() and FakeClock are thread-safe. Nothing here can fail: no status codes.
 #ifndef COMMON_CLOCK_H_
 #define COMMON_CLOCK_H_
 

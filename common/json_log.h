@@ -14,6 +14,9 @@
 //
 // Callers must not pass secrets: the logger cannot know which strings are secret.
 // Thread-safe.
+//
+// Status codes: none; a line that cannot be written is dropped (logging never fails
+// the caller).
 #ifndef COMMON_JSON_LOG_H_
 #define COMMON_JSON_LOG_H_
 

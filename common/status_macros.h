@@ -10,6 +10,9 @@
 //     ASSIGN_OR_RETURN(HttpResponse response, transport.Send(request));
 //     return ParseToken(response.body);
 //   }
+//
+// Status codes: none of their own; the macros return the status `expr` / `rexpr`
+// produced. They keep no state: thread-safe.
 #ifndef COMMON_STATUS_MACROS_H_
 #define COMMON_STATUS_MACROS_H_
 
