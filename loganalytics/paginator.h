@@ -66,6 +66,12 @@
 //     if (page->complete && !page->more_available) break;   // caught up
 //   }
 //
+// Status codes: NextPage returns kNotFound (table missing; reported once), kDataLoss
+// (truncated even at min_page_rows), kInvalidArgument (KQL rejected, answer unreadable),
+// and the query client's kUnauthenticated, kPermissionDenied, kUnavailable,
+// kDeadlineExceeded, kResourceExhausted once the RetryPolicy gave up. Commit returns
+// kFailedPrecondition for a page not read from the current cursor.
+//
 // Not thread-safe: one Paginator per (workspace, query), used from one thread at a
 // time. Different paginators may share a QueryClient.
 #ifndef LOGANALYTICS_PAGINATOR_H_

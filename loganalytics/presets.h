@@ -30,6 +30,9 @@
 //   Paginator paginator(client, options, cursors.Load(preset->cursor_name));
 //
 // Everything here is immutable data and pure functions: thread-safe.
+//
+// Status codes: CustomQuery and TableQuery return kInvalidArgument for a bad name or
+// query (saying which); FindPreset returns nullopt for an unknown name.
 #ifndef LOGANALYTICS_PRESETS_H_
 #define LOGANALYTICS_PRESETS_H_
 

@@ -11,6 +11,8 @@
 //   RetryPolicy retry(RetryOptions(), clock.AsClock(), sleeper);
 //
 // Thread-safe as long as the function given is.
+//
+// Status codes: none (a sleeper cannot fail).
 #ifndef LOGANALYTICS_SLEEPER_H_
 #define LOGANALYTICS_SLEEPER_H_
 

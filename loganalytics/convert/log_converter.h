@@ -65,6 +65,15 @@
 //       });
 //   if (!summary.ok()) return summary.status();        // not a valid answer
 //   if (!summary->partial_error.ok()) { /* truncated page: shrink and retry */ }
+//
+// Status codes: Convert / ConvertAnswer return kInvalidArgument (not a valid answer; the
+// message says what and where), kDataLoss (the body ends early), or whatever the emitter
+// returned; ConvertSummary::partial_error carries the answer's own error (kDataLoss for a
+// truncated result). ConvertAnswerToJsonLines adds kUnavailable (the stream failed).
+//
+// Thread-safety: a LogConverter is not thread-safe (one per thread); ConvertAnswer,
+// ConvertPaddedAnswer and ConvertAnswerToJsonLines share nothing between calls and are
+// thread-safe.
 #ifndef LOGANALYTICS_CONVERT_LOG_CONVERTER_H_
 #define LOGANALYTICS_CONVERT_LOG_CONVERTER_H_
 
