@@ -12,7 +12,8 @@
 //   if (!saved.ok()) return saved.status();            // corrupt file: never start over silently
 //   plugin_main::Checkpoint cp = saved->value_or(plugin_main::Checkpoint{});
 //   ...deliver a page and flush the sink...
-//   cp.ingestion_time = page.last_ingestion_time;
+//   cp.ingestion_time = page.next_cursor.ingestion_time;
+//   cp.item_id = page.next_cursor.item_id;
 //   if (absl::Status s = store.Save("prod", "SigninLogs", cp); !s.ok()) return s;
 //
 // Status codes: kDataLoss for a checkpoint file that exists but cannot be parsed (the

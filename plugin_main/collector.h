@@ -8,12 +8,20 @@
 //
 // Example:
 //   auto collector = std::make_shared<plugin_main::QueryCollector>(
-//       workspace_settings, query_settings, paginator_options, client, sink, store, log);
+//       "prod", "SigninLogs", /*poll_interval=*/absl::Seconds(60),
+//       /*start_at=*/absl::InfinitePast(),   // no checkpoint yet: start now
+//       paginator_options, client, sink, store, log);
 //   scheduler.Add(collector);
 //   ...
 //   plugin_main::CollectorStats stats = collector->stats();
 //
 // Thread-safe: RunOnce is called by one scheduler thread at a time; stats() from any.
+//
+// Status codes (TaskOutcome::status of RunOnce): the paginator's (kNotFound for a missing
+// table, kUnauthenticated, kPermissionDenied, kResourceExhausted, kUnavailable, ...), the
+// sink's (kDeadlineExceeded: the page was not acknowledged in time), the checkpoint
+// store's (kDataLoss for a corrupt checkpoint, kResourceExhausted for a full disk). In
+// every case the unconfirmed page is read again.
 #ifndef PLUGIN_MAIN_COLLECTOR_H_
 #define PLUGIN_MAIN_COLLECTOR_H_
 

@@ -12,6 +12,9 @@
 //   for (const plugin_main::WorkspaceSettings& ws : settings->workspaces) { ... }
 //
 // All functions are pure apart from reading the named file and are thread-compatible.
+//
+// Status codes: kInvalidArgument naming the first offending field (ParseConfigJson,
+// ResolveSettings, LoadSettings); kNotFound when LoadSettings cannot read the file.
 #ifndef PLUGIN_MAIN_CONFIG_H_
 #define PLUGIN_MAIN_CONFIG_H_
 

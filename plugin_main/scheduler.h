@@ -9,13 +9,18 @@
 // reloads).
 //
 // Example:
-//   plugin_main::Scheduler scheduler(/*threads=*/4);
-//   scheduler.Add(std::make_shared<CollectorTask>(...));   // a ScheduledTask
+//   plugin_main::SchedulerOptions options;
+//   options.threads = 4;
+//   plugin_main::Scheduler scheduler(options);
+//   scheduler.Add(collector);       // a ScheduledTask, e.g. a plugin_main::QueryCollector
 //   scheduler.Start();
 //   ...                                                   // until SIGTERM
 //   scheduler.Stop();   // waits for running tasks to finish their current step
 //
 // Thread-safe.
+//
+// Status codes: none of its own; each task reports its run's status in TaskOutcome, and
+// a failing task backs off.
 #ifndef PLUGIN_MAIN_SCHEDULER_H_
 #define PLUGIN_MAIN_SCHEDULER_H_
 
