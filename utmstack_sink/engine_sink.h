@@ -49,6 +49,13 @@
 //   if (flushed.ok()) checkpoint.Save(page_cursor); // every Log acknowledged
 //   ...
 //   absl::Status closed = (*sink)->Close(absl::Now() + absl::Seconds(10));
+//
+// Status codes: Create: kInvalidArgument (socket path empty, not absolute or over 107
+// bytes; a bad window or backoff). Send: kDeadlineExceeded (window full until the
+// deadline), kInvalidArgument (a field not UTF-8, or larger than max_log_bytes),
+// kFailedPrecondition (after Close). Flush: kDeadlineExceeded (how many are pending;
+// nothing dropped), kFailedPrecondition after Close. Close: kDeadlineExceeded naming the
+// Logs not acknowledged.
 #ifndef UTMSTACK_SINK_ENGINE_SINK_H_
 #define UTMSTACK_SINK_ENGINE_SINK_H_
 

@@ -19,6 +19,11 @@
 //
 // Local file I/O cannot be interrupted, so the deadlines of Send/Flush/Close are not
 // used. All methods are thread-safe; lines from concurrent Send() calls never mix.
+//
+// Status codes: Open: kNotFound (missing directory), kPermissionDenied, kUnavailable.
+// Send: kInvalidArgument (a field not UTF-8), kFailedPrecondition (after Close),
+// kResourceExhausted (disk full), kUnavailable. Flush / Close: kResourceExhausted,
+// kUnavailable; Flush after Close: kFailedPrecondition.
 #ifndef UTMSTACK_SINK_JSON_LINES_SINK_H_
 #define UTMSTACK_SINK_JSON_LINES_SINK_H_
 
