@@ -12,6 +12,8 @@
 //   EXPECT_EQ(sent[0].Header("authorization"), std::nullopt);
 //
 // A plain value type: thread-compatible.
+//
+// Status codes: none (nothing here can fail).
 #ifndef TESTDATA_FAKE_AZURE_RECORDED_REQUEST_H_
 #define TESTDATA_FAKE_AZURE_RECORDED_REQUEST_H_
 

@@ -42,6 +42,10 @@
 //
 // Thread-safety: every accessor and setter is thread-safe. Start() and Stop() may be
 // called from any thread, one at a time.
+//
+// Status codes: Start returns kInvalidArgument (socket path empty or over 107 bytes),
+// kFailedPrecondition (already running), kUnavailable (cannot listen, or cannot open the
+// record file).
 #ifndef TESTDATA_FAKE_ENGINE_FAKE_ENGINE_H_
 #define TESTDATA_FAKE_ENGINE_FAKE_ENGINE_H_
 
