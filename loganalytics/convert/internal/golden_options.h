@@ -26,8 +26,21 @@ inline ConvertOptions GoldenOptions() {
   return options;
 }
 
-// The recorded answers the goldens cover, as workspace-relative directories.
+// The recorded answers the goldens cover, as workspace-relative directories: each
+// <name>.json there has its golden in <name>.jsonl beside it.
 inline constexpr const char* kGoldenDirectories[] = {"testdata/answers"};
+
+// Recorded answers kept elsewhere (testdata/azure belongs to the fakes), with their
+// goldens in testdata/answers.
+struct ExternalGolden {
+  const char* answer;
+  const char* golden;
+};
+inline constexpr ExternalGolden kExternalGoldens[] = {
+    {"testdata/azure/query_answer.json", "testdata/answers/azure_query_answer.jsonl"},
+    {"testdata/azure/query_partial_error.json",
+     "testdata/answers/azure_query_partial_error.jsonl"},
+};
 
 }  // namespace internal_convert
 }  // namespace loganalytics
