@@ -16,7 +16,9 @@
 #
 # Environment: AZURE_LA_CONSUMER_DIR overrides the scratch directory (default
 # /tmp/azure-la-consumer-<hash of the toolkit path>); AZURE_LA_TOOLKIT points the
-# consumer at another copy of the toolkit (default: this checkout).
+# consumer at another copy of the toolkit (default: this checkout);
+# AZURE_LA_CONSUMER_DISK_CACHE moves Bazel's disk cache (default
+# ~/.cache/azure-la-consumer-disk, kept between runs).
 # Prints "external workspace check: PASSED" or "... FAILED" last; exit status 0 or 1.
 set -euo pipefail
 
@@ -35,7 +37,7 @@ hash="$(printf '%s' "$repo" | md5sum | cut -c1-8)"
 scratch="${AZURE_LA_CONSUMER_DIR:-/tmp/azure-la-consumer-$hash}"
 workspace="$scratch/workspace"
 output_base="$scratch/output_base"
-disk_cache="${HOME:-/root}/.cache/azure-la-consumer-disk"
+disk_cache="${AZURE_LA_CONSUMER_DISK_CACHE:-${HOME:-/root}/.cache/azure-la-consumer-disk}"
 
 fail() {
   echo "external workspace check: FAILED ($*)"
