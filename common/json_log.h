@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_string.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -43,26 +44,6 @@ inline LogLevel ParseLogLevel(absl::string_view name) {
   if (name == "warning") return LogLevel::kWarning;
   if (name == "error") return LogLevel::kError;
   return LogLevel::kInfo;
-}
-
-inline void AppendJsonEscaped(std::string* out, absl::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(out, "\\u%04x", c);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 class JsonLogger {
@@ -87,20 +68,20 @@ class JsonLogger {
     if (!Enabled(level)) return;
     static constexpr const char* kNames[] = {"debug", "info", "warning", "error"};
     std::string line = "{\"time\":";
-    AppendJsonEscaped(&line, absl::FormatTime("%Y-%m-%d%ET%H:%M:%E3SZ", absl::Now(),
+    AppendJsonString(&line, absl::FormatTime("%Y-%m-%d%ET%H:%M:%E3SZ", absl::Now(),
                                               absl::UTCTimeZone()));
     absl::StrAppend(&line, ",\"level\":\"", kNames[static_cast<int>(level)], "\"");
     for (const auto& [key, value] : strings) {
       line.push_back(',');
-      AppendJsonEscaped(&line, key);
+      AppendJsonString(&line, key);
       line.push_back(':');
-      AppendJsonEscaped(&line, value);
+      AppendJsonString(&line, value);
     }
     line += ",\"message\":";
-    AppendJsonEscaped(&line, message);
+    AppendJsonString(&line, message);
     for (const auto& [key, value] : numbers) {
       line.push_back(',');
-      AppendJsonEscaped(&line, key);
+      AppendJsonString(&line, key);
       if (value == static_cast<double>(static_cast<int64_t>(value))) {
         absl::StrAppend(&line, ":", static_cast<int64_t>(value));
       } else {

@@ -42,6 +42,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/json_string.h"
 #include "simdjson.h"
 
 namespace plugin_main {
@@ -75,26 +76,6 @@ inline std::string FormatCheckpointTime(absl::Time t) {
   return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone());
 }
 
-inline void AppendJsonString(std::string* out, absl::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppend(out, "\\u00", absl::Hex(c, absl::kZeroPad2));
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
-
 inline absl::Status ErrnoStatus(absl::string_view what, const std::string& path, int err) {
   std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(err));
   if (err == ENOSPC || err == EDQUOT) {
@@ -114,7 +95,7 @@ inline absl::Status ErrnoStatus(absl::string_view what, const std::string& path,
 // Serialises `cp` as the JSON document a checkpoint file holds.
 inline std::string CheckpointToJson(absl::string_view workspace, absl::string_view query,
                                     const Checkpoint& cp) {
-  using checkpoint_internal::AppendJsonString;
+  using common::AppendJsonString;
   using checkpoint_internal::FormatCheckpointTime;
   std::string out = "{\n  \"workspace\": ";
   AppendJsonString(&out, workspace);

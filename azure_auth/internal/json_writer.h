@@ -19,32 +19,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "common/json_string.h"
 
 namespace azure_auth_internal {
 
-// Appends `s` as a JSON string literal (quotes included) to `out`. Bytes >= 0x80 are
-// copied as they are (the input is expected to be UTF-8). Thread-safe.
-inline void AppendJsonString(std::string* out, absl::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(out, "\\u%04x", c);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
+// Appends `s` as a JSON string literal (quotes included) to `out`. Thread-safe.
+using common::AppendJsonString;
 
 class JsonObjectWriter {
  public:

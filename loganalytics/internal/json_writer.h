@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/json_string.h"
 #include "simdjson.h"
 
 namespace loganalytics_internal {
@@ -28,30 +29,7 @@ namespace loganalytics_internal {
 // Appends `value` as a quoted JSON string to `*out`, without validating UTF-8.
 // The caller guarantees `value` is UTF-8 (e.g. it was read from a JSON document).
 inline void AppendJsonStringUnchecked(absl::string_view value, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->reserve(out->size() + value.size() + 2);
-  out->push_back('"');
-  for (char c : value) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (u < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[u >> 4]);
-          out->push_back(kHex[u & 0xf]);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
+  common::AppendJsonString(out, value);
 }
 
 // Appends `value` as a quoted JSON string to `*out`.
