@@ -300,17 +300,21 @@ class LogConverter {
   // Maps a simdjson error to a Status naming what was being read and where.
   absl::Status SimdjsonError(simdjson::error_code error, absl::string_view context,
                              simdjson::ondemand::document* doc) const {
-    size_t offset = body_.size();
+    // Where the reader stood, when it got that far (simdjson's first stage, which
+    // checks UTF-8, strings and control characters for the whole body, gives none).
+    std::string where;
     if (doc != nullptr) {
       const char* location = nullptr;
       if (doc->current_location().get(location) == simdjson::SUCCESS) {
-        offset = OffsetOf(location);
+        where = absl::StrCat(" near byte ", OffsetOf(location));
+      } else {
+        where = " at its end";
       }
     }
     const bool truncated = error == simdjson::UNCLOSED_STRING ||
                            error == simdjson::INCOMPLETE_ARRAY_OR_OBJECT;
-    std::string message = absl::StrCat("Log Analytics answer is not valid JSON near byte ",
-                                       offset, " of ", body_.size(), " (", context,
+    std::string message = absl::StrCat("Log Analytics answer (", body_.size(),
+                                       " bytes) is not valid JSON", where, " (", context,
                                        "): ", simdjson::error_message(error));
     if (truncated) {
       absl::StrAppend(&message, "; the body looks cut short: fetch the page again");

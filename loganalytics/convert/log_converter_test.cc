@@ -439,6 +439,19 @@ TEST(LogConverterTest, MalformedAnswersAreInvalidArgumentWithAPlace) {
   }
 }
 
+TEST(LogConverterTest, JsonErrorsSayWhatAndWhere) {
+  Result bad_utf8 = Convert("{\"tables\":[\"\xff\"]}");
+  EXPECT_EQ(bad_utf8.summary.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad_utf8.summary.status().message(), HasSubstr("not valid JSON (reading the answer)"));
+  EXPECT_THAT(bad_utf8.summary.status().message(), HasSubstr("UTF-8"));
+  const std::string body = Answer("A:long", {"[1 2]"});
+  Result missing_comma = Convert(body);
+  EXPECT_EQ(missing_comma.summary.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(missing_comma.summary.status().message(),
+              HasSubstr(absl::StrCat("near byte ", body.find('2'))));
+  EXPECT_THAT(missing_comma.summary.status().message(), HasSubstr("table 0 row 0 column 1"));
+}
+
 TEST(LogConverterTest, PaddedAndCopyingPathsAgree) {
   const std::string body = Answer("TimeGenerated:datetime,A:long,D:dynamic",
                                   {R"(["2024-01-01T00:00:00Z",1,"{\"a\":[1]}"])",
