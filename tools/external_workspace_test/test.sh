@@ -71,9 +71,14 @@ rm "$workspace/WORKSPACE.in"
 
 echo "external workspace check: consumer in $workspace, toolkit at $repo" >&2
 started=$(date +%s)
+startup=(--output_base="$output_base" --max_idle_secs=300)
+if [[ -n "${TEST_TMPDIR:-}" || -z "${HOME:-}" ]]; then
+  # Run by `bazel test` (no usable HOME): keep Bazel's install base in the scratch too.
+  startup+=(--output_user_root="$scratch/user_root")
+fi
 consumer_bazel() {
   # --max_idle_secs: the server goes away by itself should this script be killed.
-  (cd "$workspace" && bazel --output_base="$output_base" --max_idle_secs=300 "$@")
+  (cd "$workspace" && bazel "${startup[@]}" "$@")
 }
 trap 'consumer_bazel shutdown >/dev/null 2>&1 || true' EXIT
 
