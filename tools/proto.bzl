@@ -16,15 +16,21 @@ def cc_grpc_proto(name, src, grpc = False, deps = [], visibility = None, testonl
     outs = [base + ".pb.h", base + ".pb.cc"]
     if grpc:
         outs += [base + ".grpc.pb.h", base + ".grpc.pb.cc", base + "_mock.grpc.pb.h"]
+    # protoc runs from the execution root, where an external repository's files sit under
+    # external/<name>/. Rooting -I and the outputs there keeps the generated #includes
+    # ("proto/plugins.pb.h") the same whether this repository is the main one or not.
+    repository = native.repository_name().lstrip("@")
+    root = "external/" + repository if repository else "."
+    out_dir = "$(GENDIR)/" + root if repository else "$(GENDIR)"
     grpc_flags = ""
     if grpc:
         grpc_flags = ("--plugin=protoc-gen-grpc=/usr/bin/grpc_cpp_plugin " +
-                      "--grpc_out=generate_mock_code=true:$(GENDIR) ")
+                      "--grpc_out=generate_mock_code=true:" + out_dir + " ")
     native.genrule(
         name = name + "_gen",
         srcs = [src],
         outs = outs,
-        cmd = ("/usr/bin/protoc -I. --cpp_out=$(GENDIR) " + grpc_flags +
+        cmd = ("/usr/bin/protoc -I" + root + " --cpp_out=" + out_dir + " " + grpc_flags +
                "$(location " + src + ")"),
         testonly = testonly,
     )
