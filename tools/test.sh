@@ -20,5 +20,14 @@ if [[ $rc -ne 0 && $failed -eq 0 ]]; then
   failed=1
 fi
 rm -f "$log"
+# The toolkit as an external repository of another workspace (its own Bazel server).
+if [[ ${#targets[@]} -eq 1 && ${targets[0]} == //... ]]; then
+  if tools/external_workspace_test/test.sh; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    rc=1
+  fi
+fi
 echo "${passed} passed, ${failed} failed"
 exit $rc
