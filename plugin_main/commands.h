@@ -34,6 +34,7 @@
 #include "common/json_log.h"
 #include "plugin_main/checkpoint_store.h"
 #include "plugin_main/collector.h"
+#include "plugin_main/collector_service.h"
 #include "plugin_main/config.h"
 #include "plugin_main/metrics_server.h"
 #include "plugin_main/runtime.h"
@@ -78,130 +79,6 @@ inline int WaitForSignal(const sigset_t& set, absl::Duration timeout) {
   int sig = sigtimedwait(&set, nullptr, &ts);
   return sig > 0 ? sig : 0;
 }
-
-// The service's moving parts for one configuration generation.
-class Service {
- public:
-  Service(std::shared_ptr<common::JsonLogger> log, std::shared_ptr<utmstack_sink::Sink> sink,
-          std::shared_ptr<CheckpointStore> store, int threads)
-      : log_(std::move(log)),
-        sink_(std::move(sink)),
-        store_(std::move(store)),
-        scheduler_(SchedulerOptions{threads}) {}
-
-  // Makes the running set of collectors match `settings`: new (workspace, query) pairs
-  // start, removed ones stop, changed workspaces restart. Problems with one workspace
-  // are logged and do not stop the others; returns how many failed to start.
-  int Apply(const Settings& settings) {
-    absl::MutexLock lock(&mu_);
-    runtime_ = std::make_unique<Runtime>(settings, log_, common::SystemClock(), limiters_);
-    std::set<std::string> wanted;
-    int failed = 0;
-    for (const WorkspaceSettings& ws : settings.workspaces) {
-      const std::string fingerprint =
-          absl::StrCat(ws.proto.SerializeAsString(), "|", ws.inline_secret.size(), "|",
-                       absl::FormatDuration(ws.poll_interval));
-      auto parts = runtime_->Workspace(ws);
-      if (!parts.ok()) {
-        log_->Error("workspace not started", {{"workspace", ws.proto.name()},
-                                             {"error", parts.status().message()}});
-        ++failed;
-        continue;
-      }
-      for (const QuerySettings& query : ws.queries) {
-        const std::string name = absl::StrCat(ws.proto.name(), "/", query.name);
-        wanted.insert(name);
-        auto it = collectors_.find(name);
-        if (it != collectors_.end() && fingerprints_[name] == fingerprint) continue;
-        auto options = runtime_->PaginatorOptionsFor(ws, query);
-        if (!options.ok()) {
-          log_->Error("query not started", {{"workspace", ws.proto.name()},
-                                            {"query", query.name},
-                                            {"error", options.status().message()}});
-          ++failed;
-          continue;
-        }
-        auto collector = std::make_shared<QueryCollector>(
-            ws.proto.name(), query.name, ws.poll_interval, ws.start_at, *options, parts->client,
-            sink_, store_, log_);
-        if (it != collectors_.end()) {
-          scheduler_.Remove(name);
-          log_->Info("query restarted with new settings",
-                     {{"workspace", ws.proto.name()}, {"query", query.name}});
-        } else {
-          log_->Info("query started", {{"workspace", ws.proto.name()}, {"query", query.name}});
-        }
-        collectors_[name] = collector;
-        fingerprints_[name] = fingerprint;
-        scheduler_.Add(collector);
-      }
-    }
-    for (auto it = collectors_.begin(); it != collectors_.end();) {
-      if (wanted.count(it->first) == 0) {
-        scheduler_.Remove(it->first);
-        log_->Info("query stopped: no longer configured", {{"task", it->first}});
-        fingerprints_.erase(it->first);
-        it = collectors_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    return failed;
-  }
-
-  void Start() { scheduler_.Start(); }
-  void Stop() { scheduler_.Stop(); }
-  bool WaitUntilIdle(absl::Time deadline) { return scheduler_.WaitUntilIdle(deadline); }
-  size_t size() const {
-    absl::MutexLock lock(&mu_);
-    return collectors_.size();
-  }
-
-  std::vector<std::pair<std::string, CollectorStats>> Snapshot() const {
-    absl::MutexLock lock(&mu_);
-    std::vector<std::pair<std::string, CollectorStats>> out;
-    for (const auto& [name, c] : collectors_) out.emplace_back(name, c->stats());
-    return out;
-  }
-
-  // Sum over every collector, and a log line per collector.
-  CollectorStats Report(bool log_each) {
-    CollectorStats total;
-    for (const auto& [name, s] : Snapshot()) {
-      total.pages += s.pages;
-      total.rows += s.rows;
-      total.bytes += s.bytes;
-      total.errors += s.errors;
-      total.truncations += s.truncations;
-      total.throttles += s.throttles;
-      total.retries += s.retries;
-      total.duplicates += s.duplicates;
-      if (log_each) {
-        const double lag = s.cursor == absl::InfinitePast()
-                               ? -1
-                               : absl::ToDoubleSeconds(absl::Now() - s.cursor);
-        log_->Info("counters", {{"task", name}, {"last_error", s.last_error}},
-                   {{"pages", double(s.pages)}, {"rows", double(s.rows)},
-                    {"bytes", double(s.bytes)}, {"retries", double(s.retries)},
-                    {"throttles", double(s.throttles)},
-                    {"truncations", double(s.truncations)}, {"lag_seconds", lag}});
-      }
-    }
-    return total;
-  }
-
- private:
-  std::shared_ptr<common::JsonLogger> log_;
-  std::shared_ptr<utmstack_sink::Sink> sink_;
-  std::shared_ptr<CheckpointStore> store_;
-  Scheduler scheduler_;
-  mutable absl::Mutex mu_;
-  const std::shared_ptr<loganalytics::IdentityLimiterRegistry> limiters_ =
-      std::make_shared<loganalytics::IdentityLimiterRegistry>();
-  std::unique_ptr<Runtime> runtime_;
-  std::map<std::string, std::shared_ptr<QueryCollector>> collectors_;
-  std::map<std::string, std::string> fingerprints_;
-};
 
 // Prometheus text for the counters of every (workspace, query) and of the engine sink.
 inline std::string RenderPrometheus(
@@ -350,7 +227,7 @@ inline int RunCommand(const std::string& config_path, bool once, const CommandCo
   utmstack_sink::EngineSink* engine_sink = engine->get();
   std::shared_ptr<utmstack_sink::Sink> sink(std::move(*engine));
   const absl::Time started = absl::Now();
-  commands_internal::Service service(log, sink, store, /*threads=*/4);
+  CollectorService service(log, sink, store, /*threads=*/4);
   std::unique_ptr<MetricsServer> metrics;
   if (settings->metrics_port > 0) {
     metrics = std::make_unique<MetricsServer>([&service, engine_sink] {
