@@ -39,6 +39,7 @@
 #include "loganalytics/presets.h"
 #include "loganalytics/query_client.h"
 #include "plugin_main/config.h"
+#include "plugin_main/logging_transport.h"
 
 namespace plugin_main {
 
@@ -153,8 +154,11 @@ class Runtime {
                                   ? absl::StrCat("identity:", azure_auth::CredentialKindName(
                                                                   credential_config.kind))
                                   : ws.proto.client_id());
-    parts.client = std::make_shared<loganalytics::QueryClient>(transport, parts.credential,
-                                                               client_options);
+    // Queries go through a LoggingTransport: the client retries throttling and server
+    // errors silently, and each of them deserves a line.
+    parts.client = std::make_shared<loganalytics::QueryClient>(
+        std::make_shared<LoggingTransport>(transport, log_, name), parts.credential,
+        client_options);
     return parts;
   }
 
