@@ -6,14 +6,11 @@
 //
 // The wiring is the connector's, from plugin_main's public pieces:
 //   plugin_main::LoadSettings        the JSON config + environment
-//   plugin_main::Runtime             per workspace: curl transport, cached credential,
-//                                    per-identity limiter, QueryClient; per query: the
-//                                    paginator options (preset or custom KQL)
-//   plugin_main::QueryCollector      one (workspace, query): page -> sink -> Flush ->
-//                                    commit -> checkpoint
 //   plugin_main::FileCheckpointStore durable cursors in state_dir
-//   plugin_main::Scheduler           runs the collectors: backlog at full speed, then
-//                                    every poll_interval, backoff on failures
+//   plugin_main::CollectorService    one QueryCollector per (workspace, query) — page ->
+//                                    sink -> Flush -> commit -> checkpoint — on a
+//                                    scheduler: backlog at full speed, then every
+//                                    poll_interval, backoff on failures
 // so the delivery guarantee is the connector's: a cursor is saved only after the sink's
 // Flush() confirmed every event before it (at-least-once; repeats keep their Log.id).
 //
@@ -46,9 +43,8 @@
 #include "examples/rotating_file_collector/rotating_file_sink.h"
 #include "plugin_main/checkpoint_store.h"
 #include "plugin_main/collector.h"
+#include "plugin_main/collector_service.h"
 #include "plugin_main/config.h"
-#include "plugin_main/runtime.h"
-#include "plugin_main/scheduler.h"
 #include "utmstack_sink/sink.h"
 
 ABSL_FLAG(std::string, config, "", "The connector's JSON configuration file.");
@@ -108,42 +104,20 @@ int main(int argc, char** argv) {
   std::shared_ptr<rotating_file::RotatingFileSink> files(std::move(*opened));
   std::shared_ptr<utmstack_sink::Sink> sink = files;  // the seam the collectors see
 
-  // One collector per (workspace, query), all sharing the sink and the store.
-  plugin_main::Runtime runtime(*settings, log);
-  plugin_main::SchedulerOptions scheduler_options;
-  scheduler_options.threads = absl::GetFlag(FLAGS_threads);
-  plugin_main::Scheduler scheduler(scheduler_options);
-  std::vector<std::shared_ptr<plugin_main::QueryCollector>> collectors;
-  for (const plugin_main::WorkspaceSettings& ws : settings->workspaces) {
-    absl::StatusOr<plugin_main::WorkspaceParts> parts = runtime.Workspace(ws);
-    if (!parts.ok()) {
-      log->Error("cannot start: workspace", {{"workspace", ws.proto.name()},
-                                              {"error", parts.status().message()}});
-      return 2;
-    }
-    for (const plugin_main::QuerySettings& query : ws.queries) {
-      absl::StatusOr<loganalytics::PaginatorOptions> options =
-          runtime.PaginatorOptionsFor(ws, query);
-      if (!options.ok()) {
-        log->Error("cannot start: query", {{"workspace", ws.proto.name()},
-                                            {"query", query.name},
-                                            {"error", options.status().message()}});
-        return 2;
-      }
-      auto collector = std::make_shared<plugin_main::QueryCollector>(
-          ws.proto.name(), query.name, ws.poll_interval, ws.start_at, *options, parts->client,
-          sink, store, log);
-      collectors.push_back(collector);
-      scheduler.Add(collector);
-    }
+  // The standard collector (one QueryCollector per workspace x query on a scheduler),
+  // with this program's sink plugged in.
+  plugin_main::CollectorService service(log, sink, store, absl::GetFlag(FLAGS_threads));
+  if (int failed = service.Apply(*settings); failed > 0) {
+    log->Error("cannot start: some workspaces or queries were rejected (see above)");
+    return 2;
   }
 
   const absl::Time started = absl::Now();
-  scheduler.Start();
+  service.Start();
   int exit_code = 0;
   while (true) {
     if (absl::GetFlag(FLAGS_once)) {
-      if (scheduler.WaitUntilIdle(absl::Now() + absl::Milliseconds(200))) break;
+      if (service.WaitUntilIdle(absl::Now() + absl::Milliseconds(200))) break;
       if (absl::Now() - started > absl::GetFlag(FLAGS_once_deadline)) {
         log->Error("--once: the queries did not catch up in time");
         exit_code = 1;
@@ -157,24 +131,23 @@ int main(int argc, char** argv) {
       break;
     }
   }
-  scheduler.Stop();  // waits for the pages in hand to be flushed and checkpointed
+  service.Stop();  // waits for the pages in hand to be flushed and checkpointed
   if (absl::Status s = sink->Close(absl::InfiniteFuture()); !s.ok()) {
     log->Error("closing the output failed", {{"error", s.message()}});
     exit_code = 1;
   }
 
   plugin_main::CollectorStats total;
-  for (const auto& collector : collectors) {
-    plugin_main::CollectorStats s = collector->stats();
+  for (const auto& [task, s] : service.Snapshot()) {
     total.rows += s.rows;
     total.errors += s.errors;
     if (!s.last_error.empty()) {
-      log->Warning("last error", {{"task", collector->Name()}, {"error", s.last_error}});
+      log->Warning("last error", {{"task", task}, {"error", s.last_error}});
     }
   }
   if (absl::GetFlag(FLAGS_once) && total.errors > 0) exit_code = 1;
   std::printf("delivered %llu logs from %zu query(s) into %llu file(s) in %s; %llu error(s)\n",
-              static_cast<unsigned long long>(total.rows), collectors.size(),
+              static_cast<unsigned long long>(total.rows), service.size(),
               static_cast<unsigned long long>(files->files_opened()),
               sink_options.directory.c_str(), static_cast<unsigned long long>(total.errors));
   return exit_code;
