@@ -36,6 +36,7 @@
 #include "plugin_main/collector.h"
 #include "plugin_main/collector_service.h"
 #include "plugin_main/config.h"
+#include "plugin_main/engine_health_log.h"
 #include "plugin_main/metrics_server.h"
 #include "plugin_main/runtime.h"
 #include "plugin_main/scheduler.h"
@@ -225,6 +226,8 @@ inline int RunCommand(const std::string& config_path, bool once, const CommandCo
     return 2;
   }
   utmstack_sink::EngineSink* engine_sink = engine->get();
+  // The sink reconnects silently; this says when the engine went away and came back.
+  EngineHealthLog engine_health(log, settings->engine_socket);
   std::shared_ptr<utmstack_sink::Sink> sink(std::move(*engine));
   const absl::Time started = absl::Now();
   CollectorService service(log, sink, store, /*threads=*/4);
@@ -267,6 +270,7 @@ inline int RunCommand(const std::string& config_path, bool once, const CommandCo
     }
     int sig = commands_internal::WaitForSignal(signals, once ? absl::Milliseconds(1)
                                                              : absl::Seconds(1));
+    engine_health.Observe(engine_sink->stats());
     if (sig == SIGTERM || sig == SIGINT) {
       log->Info("stopping: finishing the pages in hand", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
       break;
