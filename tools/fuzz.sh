@@ -28,9 +28,9 @@ bin="$(bazel_fuzz info --config=fuzz bazel-bin 2>/dev/null)"
 status=0
 for t in "${targets[@]}"; do
   pkg="${t#//}"; pkg="${pkg%%:*}"; name="${t##*:}"
-  seeds="$root/testdata/corpus/$name"  # BUILD.bazel there is copied too; harmless as an input
+  seeds="$root/testdata/corpus/$name"
   corpus="$(mktemp -d "/tmp/corpus-$name-XXXXXX")"
-  if [[ -d "$seeds" ]]; then cp -r "$seeds/." "$corpus/"; fi
+  if [[ -d "$seeds" ]]; then cp -r "$seeds/." "$corpus/"; rm -f "$corpus/BUILD.bazel"; fi
   echo "fuzz: $t for ${seconds}s (seeds: $(ls "$corpus" | wc -l))" >&2
   log="$artifacts/$name.log"
   if "$bin/$pkg/$name" -max_total_time="$seconds" -rss_limit_mb=4096 -print_final_stats=1 \
