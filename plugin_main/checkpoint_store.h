@@ -171,7 +171,9 @@ class FileCheckpointStore : public CheckpointStore {
  public:
   explicit FileCheckpointStore(std::string dir) : dir_(std::move(dir)) {}
 
-  // Creates the directory (0700, with any missing parents) if it does not exist.
+  // Creates the directory (0700, with any missing parents) if it does not exist; an
+  // existing one that this user owns and others may enter is narrowed to 0700 (the
+  // cursors tell which workspaces and queries are read, and how far).
   // kPermissionDenied/kUnavailable when it cannot be created, kFailedPrecondition when
   // the path is not a directory.
   absl::Status EnsureDirectory() const {
@@ -191,6 +193,11 @@ class FileCheckpointStore : public CheckpointStore {
     if (::stat(dir_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
       return absl::FailedPreconditionError(
           absl::StrCat("state directory ", dir_, " is not a directory"));
+    }
+    if ((st.st_mode & 077) != 0 && st.st_uid == ::geteuid() &&
+        ::chmod(dir_.c_str(), 0700) != 0) {
+      return checkpoint_internal::ErrnoStatus("cannot restrict state directory to mode 0700",
+                                              dir_, errno);
     }
     return absl::OkStatus();
   }

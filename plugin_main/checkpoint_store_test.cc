@@ -67,6 +67,16 @@ TEST_F(CheckpointStoreTest, RoundTripsThroughAReadableFile) {
   EXPECT_EQ(st.st_mode & 0777, 0700);
 }
 
+TEST_F(CheckpointStoreTest, AnExistingOpenStateDirectoryIsNarrowedTo0700) {
+  ASSERT_EQ(::mkdir(dir_.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);  // whatever the umask
+  FileCheckpointStore store(dir_);
+  ASSERT_TRUE(store.EnsureDirectory().ok());
+  struct stat st;
+  ASSERT_EQ(::stat(dir_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700);
+}
+
 TEST_F(CheckpointStoreTest, CorruptFileIsDataLossNamingTheFileAndIsKept) {
   FileCheckpointStore store(dir_);
   ASSERT_TRUE(store.EnsureDirectory().ok());
