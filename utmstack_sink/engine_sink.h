@@ -31,9 +31,11 @@
 // Memory: the pending Logs are at most `window_bytes` serialized, held as parsed
 // messages (about 300 bytes more each: six std::string headers, the shared_ptr and
 // the queue entry), and at most `window_logs` of them; add gRPC's buffers for the one
-// stream: up to `max_coalesced_bytes` queued for a socket write plus the engine's
-// HTTP/2 receive window. With the defaults: 16 MiB + 4096 x ~300 B + 256 KiB + the
-// window, i.e. about 18 MiB at most.
+// stream: up to `max_coalesced_bytes` queued for a socket write, the engine's HTTP/2
+// receive window, and acks received but not yet applied, at most the sink's 4 MiB
+// receive window (in practice one ~50-byte Ack per Log in flight, about 200 KiB).
+// With the defaults: 16 MiB + 4096 x ~300 B + 256 KiB + 4 MiB + the engine's window,
+// i.e. about 22 MiB at most (about 18 MiB in practice).
 //
 // Example:
 //   utmstack_sink::EngineSinkOptions options;
@@ -160,6 +162,11 @@ inline std::shared_ptr<grpc::Channel> MakeEngineChannel(
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // Throughput on a local socket: no bandwidth-delay probing pings (there is no
+  // network window to discover) and a 4 MiB stream receive window, so acks are never
+  // held back by window updates.
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 4 << 20);
   return grpc::CreateCustomChannel("unix://" + options.socket_path,
                                    grpc::InsecureChannelCredentials(), args);
 }
@@ -623,9 +630,15 @@ class EngineSink final : public Sink {
   // The reader thread of one stream: applies acks until the stream ends.
   void ReadAcks(grpc::ClientReaderWriterInterface<plugins::Log, plugins::Ack>* stream) {
     plugins::Ack ack;
+    // Acknowledged Logs are freed here, after the lock is released, so Send and the
+    // writer do not wait for the deallocations.
+    std::vector<std::shared_ptr<const plugins::Log>> done;
     while (stream->Read(&ack)) {
-      absl::MutexLock lock(&mu_);
-      ApplyAckLocked(ack.lastid());
+      {
+        absl::MutexLock lock(&mu_);
+        ApplyAckLocked(ack.lastid(), &done);
+      }
+      done.clear();
     }
     absl::MutexLock lock(&mu_);
     stream_broken_ = true;
@@ -634,14 +647,17 @@ class EngineSink final : public Sink {
   }
 
   // Everything handed to this stream up to and including the first pending Log with
-  // id `last_id` is acknowledged.
-  void ApplyAckLocked(const std::string& last_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // id `last_id` is acknowledged. The acknowledged Logs are moved to `done`.
+  void ApplyAckLocked(const std::string& last_id,
+                      std::vector<std::shared_ptr<const plugins::Log>>* done)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const size_t limit = std::min(next_send_, pending_.size());
     for (size_t i = 0; i < limit; ++i) {
       if (pending_[i].log->id() != last_id) continue;
       const size_t n = i + 1;
       for (size_t k = 0; k < n; ++k) {
         pending_bytes_ -= pending_.front().bytes;
+        done->push_back(std::move(pending_.front().log));
         pending_.pop_front();
       }
       next_send_ -= n;

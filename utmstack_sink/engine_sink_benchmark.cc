@@ -177,7 +177,8 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "  sink memory bound    : window_bytes %zu + window_logs %zu x ~300 B "
-      "bookkeeping + max_coalesced_bytes %zu + the engine's HTTP/2 window\n",
+      "bookkeeping + max_coalesced_bytes %zu + 4 MiB ack receive window + the "
+      "engine's HTTP/2 window\n",
       g_sink_options.window_bytes, g_sink_options.window_logs,
       g_sink_options.max_coalesced_bytes);
   std::printf(

@@ -141,12 +141,16 @@ class FakeEngine {
         }
         state_->record = std::move(*record);
       }
-      state_->stopping = false;
+      state_->stopping.store(false);
     }
     auto service = std::make_unique<Service>(state_);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("unix://" + path, grpc::InsecureServerCredentials());
     builder.RegisterService(service.get());
+    // A local engine: no bandwidth-delay probing pings and a 4 MiB stream receive
+    // window, so a pipelined client is not held back by window updates.
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 4 << 20);
     std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
     if (server == nullptr) {
       return absl::UnavailableError(
@@ -171,7 +175,7 @@ class FakeEngine {
     if (server_ == nullptr) return;
     {
       absl::MutexLock lock(&state_->mu);
-      state_->stopping = true;
+      state_->stopping.store(true);
     }
     server_->Shutdown(std::chrono::system_clock::now());
     server_->Wait();
@@ -308,7 +312,8 @@ class FakeEngine {
     std::atomic<int64_t> read_delay_ns;
 
     mutable absl::Mutex mu;
-    bool stopping ABSL_GUARDED_BY(mu) = false;
+    // Stop() has begun; read by the ack writers without taking `mu`.
+    std::atomic<bool> stopping{false};
     std::unique_ptr<utmstack_sink::JsonLinesSink> record ABSL_GUARDED_BY(mu);
     std::vector<plugins::Log> logs ABSL_GUARDED_BY(mu);
     std::vector<int> log_streams ABSL_GUARDED_BY(mu);
@@ -380,11 +385,7 @@ class FakeEngine {
       while (true) {
         kick_ = false;
         const absl::Time now = absl::Now();
-        bool stopping;
-        {
-          absl::MutexLock state_lock(&state_->mu);
-          stopping = state_->stopping;
-        }
+        const bool stopping = state_->stopping.load();
         const absl::Duration idle = FromNanos(state_->ack_idle_flush_ns.load());
         if (has_tail_ && idle != absl::InfiniteDuration() && now >= tail_time_ + idle) {
           queue_.push_back({tail_id_, now});
@@ -421,7 +422,7 @@ class FakeEngine {
     // Writes one Ack per id, coalesced: all but the last with the buffer hint.
     bool WriteAcks(const std::vector<std::string>& ids) {
       // The acked Logs must be readable in the record before the client hears of them.
-      {
+      if (!state_->options.record_path.empty()) {
         absl::MutexLock lock(&state_->mu);
         if (state_->record != nullptr)
           (void)state_->record->Flush(absl::InfiniteFuture());
