@@ -913,7 +913,7 @@ def soak_scenario(params):
                     "--gateway_timeout_rate=0.01", "--truncate_rate=0.02",
                     "--corrupt_rate=0.01", "--endless_rate=0.002",
                     "--token_lifetime_seconds=600", "--token_valid_seconds=300"],
-        play=play, drain_seconds=600)
+        play=play, drain_seconds=600, max_rss_mb=1536)
 
 
 if __name__ == "__main__":
