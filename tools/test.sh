@@ -37,6 +37,21 @@ if ((${#targets[@]} == 0)); then
   ((quick)) || full=1
 fi
 
+# Bazel's convenience links (bazel-bin, bazel-main, ...) point into the output base that
+# built last. tools/fuzz.sh builds in an output base of its own, and `//...` in one
+# output base walks into links that lead into the other one (its external/ holds
+# Debian's /usr with BUILD files of its own) and fails, or finds no targets at all.
+# Drop links that lead elsewhere than `$1` (all of them without an argument); the next
+# build makes them again.
+drop_foreign_links() {
+  local link
+  for link in bazel-*; do
+    [[ -L "$link" ]] || continue
+    if [[ $# -eq 0 || "$(readlink "$link")" != "$1"/* ]]; then rm -f "$link"; fi
+  done
+}
+drop_foreign_links "$(bazel info output_base 2>/dev/null)"
+
 passed=0
 failed=0
 status=0
@@ -114,11 +129,18 @@ if ((full)); then
   begin "4. fuzzers, ${fuzz_seconds}s each"
   artifacts="$(mktemp -d /tmp/azure-la-fuzz-XXXXXX)"
   fuzz_log="$(mktemp /tmp/azure-la-fuzz-XXXXXX.log)"
+  drop_foreign_links
   FUZZ_ARTIFACTS="$artifacts" tools/fuzz.sh all "$fuzz_seconds" 2>&1 | tee "$fuzz_log"
   fuzz_rc=${PIPESTATUS[0]}
+  drop_foreign_links
   p=$(grep -cE '^fuzz: //[^ ]+ ok' "$fuzz_log" || true)
   f=$(grep -cE '^fuzz: //[^ ]+ FAILED' "$fuzz_log" || true)
   if [[ $fuzz_rc -ne 0 && $f -eq 0 ]]; then f=1; fi
+  if [[ $((p + f)) -eq 0 ]]; then
+    echo "--- no fuzzer ran: tools/fuzz.sh found no target"
+    f=1
+    fuzz_rc=1
+  fi
   if [[ $fuzz_rc -ne 0 ]]; then status=1; fi
   # Crashes become regression inputs of the fuzzer's replay test.
   for crash in "$artifacts"/*-crash-* "$artifacts"/*-leak-* "$artifacts"/*-timeout-* \
