@@ -27,6 +27,7 @@ duplicate bound and passed its checks; 1 otherwise; 2 for unusable input.
   e2e/completeness_report.py /tmp/azla-e2e-XXXX/sigkill    # one scenario
 """
 
+import bisect
 import glob
 import json
 import os
@@ -96,8 +97,6 @@ def duplicate_bound(meta, expected):
         by_table.setdefault(table, []).append(ingestion)
     for times in by_table.values():
         times.sort()
-    import bisect
-
     bound = 0
     for kill in meta.get("kills", []):
         upper = kill["t_ns"] - settle_ns + SLACK_NS
