@@ -16,7 +16,7 @@
 #   3. bazel test --config=asan //...    ASan + UBSan (own outputs: --platform_suffix)
 #   4. tools/fuzz.sh all $FUZZ_SECONDS   every fuzzer (clang, own output base)
 #
-# Environment: FUZZ_SECONDS (default 45) per fuzzer. A fuzzer's crash is copied into
+# Environment: FUZZ_SECONDS (default 60) per fuzzer. A fuzzer's crash is copied into
 # testdata/corpus/<fuzzer>/ as a regression input (its replay test in //... then fails
 # until the bug is fixed) and fails the run.
 set -uo pipefail
@@ -125,7 +125,7 @@ if ((full)); then
   bazel_tests --config=asan
   end "3. ASan + UBSan"
 
-  fuzz_seconds="${FUZZ_SECONDS:-45}"
+  fuzz_seconds="${FUZZ_SECONDS:-60}"
   begin "4. fuzzers, ${fuzz_seconds}s each"
   artifacts="$(mktemp -d /tmp/azure-la-fuzz-XXXXXX)"
   fuzz_log="$(mktemp /tmp/azure-la-fuzz-XXXXXX.log)"
