@@ -46,11 +46,21 @@
 // An empty or all-whitespace body (HTTP 204) gives an OK, empty ConvertSummary: the
 // caller knows from the HTTP status whether an empty body is expected.
 //
-// Memory: besides the body, simdjson keeps a structural index of 4 bytes per token of
-// the answer (about 0.1-0.3x the body for SigninLogs-like answers, about 1.2x for wide
-// rows of mostly nulls, where a token comes every 4-5 bytes), and the converter keeps
-// one row's worth of buffers; a reused LogConverter keeps these between answers.
+// Memory: simdjson keeps a structural index of 4 bytes per token of what it reads
+// (about 0.1-0.3x the text for SigninLogs-like answers, about 1.2x for wide rows of
+// mostly nulls, where a token comes every 4-5 bytes). An answer larger than two
+// windows (kDefaultWindowBytes, 1 MiB) has its rows read a window at a time (a copy
+// of about a window, and its index), and the rest of the answer as a skeleton
+// without the rows, so the converter adds about two windows plus the skeleton to
+// the body whatever its size. Smaller answers, and answers with more than one table
+// or another shape the windows do not fit, are read whole. The converter also keeps
+// one row's worth of buffers; a reused LogConverter keeps all these between answers.
 // Logs are never accumulated: each goes to the emitter as soon as it is made.
+//
+// Errors: when a conversion fails, the Logs emitted before the failure are to be
+// dropped with it (the paginator drops the page). Which rows were emitted first
+// depends on how the answer was read: a whole answer with bytes that are not UTF-8
+// fails before any row, a windowed one after the rows of the windows before them.
 //
 // Only simdjson's error-code API is used: no exception is thrown or expected.
 //
@@ -101,6 +111,7 @@
 #include "loganalytics/convert/internal/timestamp.h"
 #include "proto/plugins.pb.h"
 #include "simdjson.h"
+
 
 namespace loganalytics {
 
@@ -184,9 +195,60 @@ class LogConverter {
     if (IsBlank(absl::string_view(body.data(), body.size()))) return summary;
     body_ = absl::string_view(body.data(), body.size());
     now_text_.clear();
+    ClearWindows();
+    windows_read_ = 0;
+    read_whole_after_windows_ = false;
+    // Large answers: the rows are read in windows of about window_bytes_ (see
+    // "Memory" above), and the rest of the answer as a skeleton without them.
+    if (body_.size() > 2 * window_bytes_ && PlanWindows()) {
+      size_t emitted = 0;
+      bool emit_failed = false;
+      const LogEmitter counting = [&](plugins::Log&& log, const RowMeta& meta) {
+        absl::Status status = emit(std::move(log), meta);
+        emit_failed = !status.ok();
+        ++emitted;
+        return status;
+      };
+      absl::StatusOr<ConvertSummary> result = ConvertDocument(
+          simdjson::padded_string_view(skeleton_.data(), skeleton_.size(),
+                                       skeleton_.capacity()),
+          counting);
+      ClearWindows();
+      if (result.ok() || emit_failed) return result;
+      // The windows did not fit the answer (an unusual shape: see the windowed
+      // reading below), or the answer is not valid: read the body whole, which tells
+      // which and fails exactly as a small answer does, without emitting the rows
+      // emitted already again (they are the answer's first rows, in order).
+      size_t skip = emitted;
+      read_whole_after_windows_ = true;
+      return ConvertDocument(body, [&](plugins::Log&& log, const RowMeta& meta) {
+        if (skip > 0) {
+          --skip;
+          return absl::OkStatus();
+        }
+        return emit(std::move(log), meta);
+      });
+    }
+    return ConvertDocument(body, emit);
+  }
 
+  // Rows are read in windows of about `bytes` when the answer is larger than two
+  // windows (default kDefaultWindowBytes). Meant for tests; any value gives the same Logs.
+  void SetWindowBytesForTesting(size_t bytes) { window_bytes_ = std::max<size_t>(bytes, 1); }
+  // How the last answer was read: the number of windows, and whether it was then read
+  // again whole (the windows did not fit it, or it failed).
+  size_t WindowsReadForTesting() const { return windows_read_; }
+  bool ReadWholeAfterWindowsForTesting() const { return read_whole_after_windows_; }
+
+  static constexpr size_t kDefaultWindowBytes = size_t{1} << 20;
+
+ private:
+  // Converts `text`, which is the body itself or, in windowed mode, its skeleton.
+  absl::StatusOr<ConvertSummary> ConvertDocument(simdjson::padded_string_view text,
+                                                 const LogEmitter& emit) {
+    ConvertSummary summary;
     simdjson::ondemand::document doc;
-    simdjson::error_code error = parser_.iterate(body).get(doc);
+    simdjson::error_code error = parser_.iterate(text).get(doc);
     if (error) return SimdjsonError(error, "reading the answer", nullptr);
     doc_ = &doc;
     simdjson::ondemand::object top;
@@ -246,7 +308,7 @@ class LogConverter {
     const char* rest = nullptr;
     if (doc.current_location().get(rest) == simdjson::SUCCESS && rest != nullptr) {
       return Invalid(absl::StrCat("unexpected bytes after the answer's closing '}' at byte ",
-                                  rest - body_.data()));
+                                  OffsetOf(rest)));
     }
     doc_ = nullptr;
     if (!saw_tables && !saw_error) {
@@ -262,7 +324,6 @@ class LogConverter {
     return summary;
   }
 
- private:
   enum class Kind : uint8_t { kPlain, kDynamic, kDecimal };
   enum class Role : uint8_t { kNone, kTimeGenerated, kType, kItemId, kIngestionTime };
   static constexpr int kRoleCount = 5;
@@ -464,8 +525,10 @@ class LogConverter {
           return Invalid(absl::StrCat("\"rows\" of table ", table_index,
                                       " comes before its \"columns\""));
         }
+        simdjson::ondemand::value value = member.value();
+        const bool windowed = IsWindowedRows(value);
         simdjson::ondemand::array rows;
-        error = member.value().get_array().get(rows);
+        error = value.get_array().get(rows);
         if (error == simdjson::INCORRECT_TYPE) {
           return Invalid(absl::StrCat("\"rows\" of table ", table_index, " is not an array"));
         }
@@ -473,8 +536,13 @@ class LogConverter {
           return SimdjsonError(
               error, absl::StrCat("reading the rows of table ", table_index), doc_);
         }
-        absl::Status status = ConvertRows(rows, summary, emit);
+        size_t row_index = 0;
+        absl::Status status = ConvertRows(rows, summary, row_index, emit);
         if (!status.ok()) return status;
+        if (windowed) {
+          status = ConvertWindows(summary, row_index, emit);
+          if (!status.ok()) return status;
+        }
         have_rows = true;
       }
     }
@@ -485,10 +553,10 @@ class LogConverter {
     return absl::OkStatus();
   }
 
+  // Converts the rows of `rows`, numbering them from `row_index` (advanced).
   absl::Status ConvertRows(simdjson::ondemand::array& rows, ConvertSummary& summary,
-                           const LogEmitter& emit) {
+                           size_t& row_index, const LogEmitter& emit) {
     const size_t table_index = summary.tables;
-    size_t row_index = 0;
     simdjson::error_code error;
     for (auto row_result : rows) {
       simdjson::ondemand::array row;
@@ -693,6 +761,9 @@ class LogConverter {
           break;
         case '{':
         case '[': {
+          // A window may have been cut at a "],[" inside this cell (see the windowed
+          // reading below): the answer is read again whole.
+          if (in_window_) return WindowsDoNotFit();
           std::string_view json_text;
           if (token[0] == '{') {
             simdjson::ondemand::object object;
@@ -830,8 +901,275 @@ class LogConverter {
     return emit(std::move(log_), meta);
   }
 
+  // ---- Windowed reading of large answers ----
+  //
+  // simdjson's on-demand parser indexes the whole document before any of it is read
+  // (4 bytes per structural character). For a large answer the converter instead:
+  //  1. finds the first table's "rows" array from the start (a short scan: the head
+  //     holds the answer's opening and the table's name and columns) and, from the
+  //     end, the ']' closing the last table's "rows" array (PlanWindows);
+  //  2. reads the skeleton, a copy of the body without what lies between those two
+  //     brackets, exactly as a whole body is read;
+  //  3. when the skeleton's reader comes to that emptied array, reads its rows from
+  //     the body as "[row,...,row]" windows, one document each, with a second parser
+  //     whose index is thus bounded by the window. A window ends at a "],[" near
+  //     window_bytes_ past its start.
+  // Nothing is scanned twice, so the windows cost little more than a copy of the rows;
+  // instead, each window checks itself: simdjson reports a cut inside a string as an
+  // unclosed string (the window is cut at an earlier "],[" instead), and the window
+  // must be whole rows exactly (a "],[" inside a row, which only a cell holding an
+  // array can have, stops at the first array cell; a rows array ending early leaves
+  // bytes after the window's closing bracket). An answer with more than one table, or
+  // any other shape the windows do not fit, fails these checks, and is then read again
+  // whole (Convert), which also gives a failing answer's exact error.
+
+  static constexpr size_t kNoWindows = ~size_t{0};
+  // How far from the end the last table's rows array may close (room for the answer's
+  // "error" and statistics members).
+  static constexpr size_t kMaxTailBytes = size_t{1} << 20;
+  // Cuts tried for one window before the answer is read whole instead.
+  static constexpr int kMaxCutAttempts = 16;
+
+  void ClearWindows() {
+    rows_open_ = kNoWindows;
+    skeleton_.clear();
+  }
+
+  // Whether `value` is the rows array emptied in the skeleton.
+  bool IsWindowedRows(simdjson::ondemand::value& value) {
+    if (rows_open_ == kNoWindows) return false;
+    return value.raw_json_token().data() == skeleton_.data() + rows_open_;
+  }
+
+  size_t SkipWhitespace(size_t i) const {
+    while (i < body_.size() && internal_convert::IsJsonWhitespace(body_[i])) ++i;
+    return i;
+  }
+
+  // Whether the '[' at `open` is the value of a member named exactly "rows" (written
+  // without escapes). Sets *unsure when the name has escapes.
+  bool IsRowsMember(size_t open, bool* unsure) const {
+    size_t i = open;
+    while (i > 0 && internal_convert::IsJsonWhitespace(body_[i - 1])) --i;
+    if (i == 0 || body_[i - 1] != ':') return false;
+    --i;
+    while (i > 0 && internal_convert::IsJsonWhitespace(body_[i - 1])) --i;
+    if (i == 0 || body_[i - 1] != '"') return false;
+    const size_t close = i - 1;
+    size_t start = close;
+    while (start > 0 && body_[start - 1] != '"') --start;
+    if (start == 0) return false;
+    const absl::string_view name = body_.substr(start, close - start);
+    if (name.find('\\') != absl::string_view::npos ||
+        (start >= 2 && body_[start - 2] == '\\')) {
+      *unsure = true;
+      return false;
+    }
+    return name == "rows";
+  }
+
+  // The offset of the '[' of the first table's "rows" array (a member of an object in
+  // the top object's array), or kNoWindows.
+  size_t FindFirstRows() {
+    const char* p = body_.data();
+    const size_t n = body_.size();
+    plan_stack_.clear();
+    bool in_string = false;
+    for (size_t i = 0; i < n; ++i) {
+      const char c = p[i];
+      if (in_string) {
+        if (c == '\\') {
+          ++i;  // the escaped byte
+        } else if (c == '"') {
+          in_string = false;
+        }
+        continue;
+      }
+      switch (c) {
+        case '"':
+          in_string = true;
+          break;
+        case '[':
+        case '{':
+          if (c == '[' && plan_stack_.size() == 3 && plan_stack_[0] == '{' &&
+              plan_stack_[1] == '[' && plan_stack_[2] == '{') {
+            bool unsure = false;
+            if (IsRowsMember(i, &unsure)) return i;
+            if (unsure) return kNoWindows;
+          }
+          plan_stack_.push_back(c);
+          break;
+        case ']':
+        case '}':
+          if (plan_stack_.empty() || plan_stack_.back() != (c == ']' ? '[' : '{')) {
+            return kNoWindows;
+          }
+          plan_stack_.pop_back();
+          if (plan_stack_.empty()) return kNoWindows;  // the answer closed first
+          break;
+        default:
+          break;
+      }
+    }
+    return kNoWindows;
+  }
+
+  // Reading back from the end: the offset of the first ']' met that closes an array
+  // inside an object inside the top object's array and follows a row's ']', or
+  // kNoWindows. Only bytes after `open` are looked at.
+  size_t FindLastRowsClose(size_t open) {
+    const char* p = body_.data();
+    const size_t n = body_.size();
+    const size_t stop = std::max(open + 1, n > kMaxTailBytes ? n - kMaxTailBytes : 0);
+    plan_stack_.clear();  // closing brackets met, outermost first
+    bool in_string = false;
+    for (size_t i = n; i > stop;) {
+      --i;
+      const char c = p[i];
+      if (c == '"') {
+        size_t backslashes = 0;
+        while (i - backslashes > 0 && p[i - backslashes - 1] == '\\') ++backslashes;
+        if (backslashes % 2 == 0) in_string = !in_string;
+        continue;
+      }
+      if (in_string) continue;
+      switch (c) {
+        case ']':
+        case '}':
+          plan_stack_.push_back(c);
+          if (c == ']' && plan_stack_.size() == 4 && plan_stack_[0] == '}' &&
+              plan_stack_[1] == ']' && plan_stack_[2] == '}') {
+            size_t k = i;
+            while (k > open + 1 && internal_convert::IsJsonWhitespace(p[k - 1])) --k;
+            if (k > open + 1 && p[k - 1] == ']') return i;
+          }
+          break;
+        case '[':
+        case '{':
+          if (plan_stack_.empty() || plan_stack_.back() != (c == '[' ? ']' : '}')) {
+            return kNoWindows;
+          }
+          plan_stack_.pop_back();
+          if (plan_stack_.empty()) return kNoWindows;
+          break;
+        default:
+          break;
+      }
+    }
+    return kNoWindows;
+  }
+
+  // Step 1 above: sets rows_open_, rows_close_ and skeleton_. Returns false (and the
+  // answer is read whole) when the body does not look like one table's answer.
+  bool PlanWindows() {
+    const size_t open = FindFirstRows();
+    if (open == kNoWindows) return false;
+    const size_t close = FindLastRowsClose(open);
+    if (close == kNoWindows) return false;
+    rows_open_ = open;
+    rows_close_ = close;
+    skeleton_.reserve(open + 1 + (body_.size() - close) + simdjson::SIMDJSON_PADDING);
+    skeleton_.assign(body_.data(), open + 1);
+    skeleton_.append(body_.data() + close, body_.size() - close);
+    return true;
+  }
+
+  // The largest c in (begin, from] where "],[" starts at c - 1, or kNoWindows: a window
+  // [begin, c) then ends with a row's ']' and the next starts at c + 1.
+  size_t PreviousCut(size_t begin, size_t from) const {
+    const char* p = body_.data();
+    for (size_t c = from; c > begin; --c) {
+      if (p[c] == ',' && p[c - 1] == ']' && p[c + 1] == '[') return c;
+    }
+    return kNoWindows;
+  }
+
+  // Where the window starting at `begin` ends (exclusive); `end` is the rows array's ']'.
+  size_t NextCut(size_t begin, size_t end) const {
+    if (end - begin <= window_bytes_ + window_bytes_ / 2) return end;
+    const size_t target = begin + window_bytes_;
+    const size_t before = PreviousCut(begin, target);
+    if (before != kNoWindows) return before;
+    const char* p = body_.data();
+    for (size_t c = target + 1; c + 1 < end; ++c) {  // a row longer than a window
+      if (p[c] == ',' && p[c - 1] == ']' && p[c + 1] == '[') return c;
+    }
+    return end;
+  }
+
+  static absl::Status WindowsDoNotFit() {
+    return absl::AbortedError("the rows windows do not fit this answer");
+  }
+
+  // Step 3 above: the rows between rows_open_ and rows_close_, window by window,
+  // numbered from `row_index`. Any status but the emitter's makes the caller read the
+  // answer whole.
+  absl::Status ConvertWindows(ConvertSummary& summary, size_t& row_index,
+                              const LogEmitter& emit) {
+    const size_t end = rows_close_;
+    size_t begin = SkipWhitespace(rows_open_ + 1);
+    simdjson::ondemand::document* outer = doc_;
+    while (begin < end) {
+      size_t cut = NextCut(begin, end);
+      simdjson::ondemand::document doc;
+      simdjson::error_code error = simdjson::SUCCESS;
+      for (int attempt = 1;; ++attempt) {
+        const size_t size = cut - begin + 2;
+        if (window_capacity_ < size + simdjson::SIMDJSON_PADDING) {
+          window_capacity_ = size + size / 8 + simdjson::SIMDJSON_PADDING;
+          window_.reset(new char[window_capacity_]);
+        }
+        window_[0] = '[';
+        std::memcpy(window_.get() + 1, body_.data() + begin, size - 2);
+        window_[size - 1] = ']';
+        std::memset(window_.get() + size, 0, simdjson::SIMDJSON_PADDING);
+        error = window_parser_
+                    .iterate(simdjson::padded_string_view(window_.get(), size,
+                                                          window_capacity_))
+                    .get(doc);
+        // A cut inside a string: try the "],[" before it.
+        if (error != simdjson::UNCLOSED_STRING || cut == end || attempt == kMaxCutAttempts) {
+          break;
+        }
+        cut = PreviousCut(begin, cut - 1);
+        if (cut == kNoWindows) break;
+      }
+      if (error) return WindowsDoNotFit();
+      ++windows_read_;
+      simdjson::ondemand::array rows;
+      if (doc.get_array().get(rows)) return WindowsDoNotFit();
+      doc_ = &doc;
+      in_window_ = true;
+      absl::Status status = ConvertRows(rows, summary, row_index, emit);
+      in_window_ = false;
+      doc_ = outer;
+      if (!status.ok()) return status;
+      const char* rest = nullptr;
+      if (doc.current_location().get(rest) == simdjson::SUCCESS && rest != nullptr) {
+        return WindowsDoNotFit();  // the rows array ended inside the window
+      }
+      if (cut == end) break;
+      begin = cut + 1;
+    }
+    return absl::OkStatus();
+  }
+
   ConvertOptions options_;
   simdjson::ondemand::parser parser_;
+  simdjson::ondemand::parser window_parser_;
+  size_t window_bytes_ = kDefaultWindowBytes;
+  // The rows array read in windows: body offsets of its '[' (also its offset in
+  // skeleton_, which starts with the body's head) and of its ']'; kNoWindows when
+  // the answer is read whole.
+  size_t rows_open_ = kNoWindows;
+  size_t rows_close_ = 0;
+  bool in_window_ = false;  // the rows being converted come from a window
+  size_t windows_read_ = 0;
+  bool read_whole_after_windows_ = false;
+  std::string skeleton_;
+  std::unique_ptr<char[]> window_;
+  size_t window_capacity_ = 0;
+  std::vector<char> plan_stack_;
   std::unique_ptr<char[]> copy_;
   size_t copy_capacity_ = 0;
   std::vector<Column> columns_;

@@ -129,6 +129,32 @@ void BM_Convert(benchmark::State& state) {
   SetLabel(state, body.size());
 }
 
+// BM_Convert with the whole answer indexed at once (no windows), for comparison.
+void BM_ConvertWhole(benchmark::State& state) {
+  const std::string& body = Answer(state.range(0), state.range(1));
+  const simdjson::padded_string_view view(body);
+  ReportPeakMemory(state, body.size(), [&] {
+    LogConverter fresh(BenchmarkOptions());
+    fresh.SetWindowBytesForTesting(body.size());
+    benchmark::DoNotOptimize(fresh.ConvertPadded(view, Consume));
+  });
+  LogConverter converter(BenchmarkOptions());
+  converter.SetWindowBytesForTesting(body.size());
+  size_t rows = 0;
+  for (auto _ : state) {
+    absl::StatusOr<ConvertSummary> summary = converter.ConvertPadded(view, Consume);
+    if (!summary.ok()) {
+      state.SkipWithError(std::string(summary.status().message()).c_str());
+      return;
+    }
+    rows += summary->rows;
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+  state.counters["rows"] = benchmark::Counter(static_cast<double>(rows),
+                                              benchmark::Counter::kIsRate);
+  SetLabel(state, body.size());
+}
+
 // Convert(string_view): copies the body into the converter's padded buffer first.
 void BM_ConvertCopying(benchmark::State& state) {
   const std::string& body = Answer(state.range(0), state.range(1));
@@ -257,6 +283,7 @@ void TenAndHundredMegabytes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_SimdjsonVisit)->Apply(AllAnswers);
 BENCHMARK(BM_Convert)->Apply(AllAnswers);
+BENCHMARK(BM_ConvertWhole)->Apply(TenAndHundredMegabytes);
 BENCHMARK(BM_ConvertCopying)->Apply(TenAndHundredMegabytes);
 BENCHMARK(BM_ConvertAnswerFresh)->Apply(TenAndHundredMegabytes);
 

@@ -1,7 +1,8 @@
 // Fuzzes ConvertAnswer with arbitrary bytes: it must never crash or leak, and either
 // return kInvalidArgument / kDataLoss or emit Logs whose raw is a JSON object (checked
 // with simdjson's DOM parser), whose id is UUID-shaped and whose timestamp is set. The
-// copying and the in-place (padded) paths must emit the same Logs, and the JSON-lines
+// copying and the in-place (padded) paths must emit the same Logs, a converter reading
+// the rows in tiny windows must give the same Logs and outcome, and the JSON-lines
 // output must be one JSON object per Log. The input is also fed, as the content of a
 // dynamic cell, to the one-pass decoder, which must agree with the two-pass one.
 #include <cstddef>
@@ -99,6 +100,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           });
   Check(padded_summary.ok() == summary.ok(), "padded and copying paths disagree");
   Check(in_place == copied, "padded and copying paths emit different Logs");
+
+  // Rows read in small windows: the same Logs and the same outcome, message included.
+  loganalytics::LogConverter windowed(options);
+  windowed.SetWindowBytesForTesting(1 + size % 13);
+  std::vector<std::string> windowed_logs;
+  absl::StatusOr<loganalytics::ConvertSummary> windowed_summary = windowed.Convert(
+      body, [&](plugins::Log&& log, const loganalytics::RowMeta&) {
+        windowed_logs.push_back(log.SerializeAsString());
+        return absl::OkStatus();
+      });
+  if (windowed_summary.status() != summary.status()) {
+    std::fprintf(stderr, "whole: %s\nwindows: %s\n", summary.status().ToString().c_str(),
+                 windowed_summary.status().ToString().c_str());
+  }
+  Check(windowed_summary.status() == summary.status(), "windows change the status");
+  if (summary.ok()) Check(windowed_logs == copied, "windows change the Logs");
+  if (summary.ok()) {
+    Check(windowed_summary->rows == summary->rows && windowed_summary->tables == summary->tables &&
+              windowed_summary->partial_error == summary->partial_error,
+          "windows change the summary");
+  }
 
   if (summary.ok()) {
     std::ostringstream out;

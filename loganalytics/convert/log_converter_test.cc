@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "proto/plugins.pb.h"
 #include "simdjson.h"
+#include "testdata/generator/answer_generator.h"
 
 namespace loganalytics {
 namespace {
@@ -541,5 +542,97 @@ TEST(LogConverterTest, JsonLinesReportAFailedStream) {
   EXPECT_THAT(summary.status().message(), HasSubstr("after 0 lines"));
 }
 
+// What a conversion gives: the summary and each Log with its RowMeta, or only the
+// status when it fails (the Logs emitted before a failure are dropped by the caller,
+// and which they are depends on whether the answer was read whole or in windows).
+std::string Outcome(LogConverter& converter, const std::string& body) {
+  std::string out;
+  absl::StatusOr<ConvertSummary> summary =
+      converter.Convert(body, [&](plugins::Log&& log, const RowMeta& meta) {
+        absl::StrAppend(&out, log.SerializeAsString(), "|", meta.table, "|", meta.item_id,
+                        "|", meta.ingestion_time, "\n");
+        return absl::OkStatus();
+      });
+  if (!summary.ok()) return summary.status().ToString();
+  return absl::StrCat(out, summary->tables, " tables ", summary->rows, " rows ",
+                      summary->partial_error.ToString());
+}
+
+TEST(LogConverterTest, RowsReadInWindowsGiveTheSameResult) {
+  std::vector<std::string> bodies = {
+      Answer("TimeGenerated:datetime,A:long,D:dynamic,_ItemId:string",
+             {R"(["2024-01-01T00:00:00Z",1,"{\"a\":[1]}","x1"])",
+              R"(["2024-01-01T00:00:01Z",2,"[]","x2"])", R"([null, 3 ,"{}",""])",
+              R"( [ "bad date" , 4 , "[\"]\"]" , "" ] )", R"([null,{"o":[1,{"p":"]"}]},null,"y"])"}),
+      R"({"error":{"code":"PartialError","message":"m"},"tables":[{"name":"T","columns":[{"name":"A","type":"long"}],"rows":[[1],[2],[3]]},{"name":"U","columns":[{"name":"B","type":"string"}],"rows":[["a"],["b"]]}],"statistics":{"x":[{"rows":[[9]]}]}})",
+      R"({"tables":[{"name":"T","columns":[{"name":"A","type":"long"}],"rows":[]},{"rows":[[1]],"columns":[]}]})",
+      R"(  {"tables" : [ {"name":"T", "columns" : [{"name":"A","type":"long"}], "rows" : [ [1] , [2] ,)"
+      R"( [3] ] } ] , "error" : {"code":"E","details":[{"code":"D","message":"]"}]} }  )",
+      // Invalid answers fail the same way, at the same place.
+      Answer("A:long", {"[1]", "[2", "[3]"}),
+      Answer("A:long", {"[1]", "[2]", "7", "[3]"}),
+      Answer("A:long", {"[1]", "[2]", "[1x2]", "[3]"}),
+      Answer("A:long", {"[1]", "[2]", "[3,4]"}),
+      Answer("A:long", {"[1]", "[2]", "[3]"}) + " x",
+      Answer("A:long", {"[1]", "[2]", "[3]"}) + "]",
+      Answer("A:string", {R"(["a"])", R"(["b"])", "[\"\xff\"]"}),
+      Answer("A:string", {R"(["a"])", R"(["b"])", "[\"\x01\"]"}),
+      Answer("A:string", {R"(["a"])", R"(["b"])", "[\"\\\x01\"]"}),
+      Answer("A:string", {R"(["a"])", R"(["b"])", R"(["\u0041\\"])"}),
+      R"({"tables":[{"name":"T","columns":[{"name":"A","type":"string"}],"rows":[["a"],["b"]]}],)"
+      R"("x":[\"],"y":"]}]})",
+      Answer("A:string", {R"(["a"])", R"(["b"])", R"(["c"])"}, "T\\\"rows"),
+      R"({"tables":[{"name":"T","columns":[{"name":"A","type":"long"}],"rows":[[1],[2],]}]})",
+      R"({"tables":[{"name":"T","columns":[{"name":"A","type":"long"}],"rows":[[1],[2]}]})",
+      R"({"tables":[{"name":"T","columns":[{"name":"A","type":"long"}],"r\u006fws":[[1],[2]]}]})",
+      R"({"tables":[{"name":"T","columns":[{"name":"A","type":"long"}],"rows":[[1],[2]]}],"tables":[{"rows":[[3]],"columns":[{"name":"B","type":"long"}]}]})",
+  };
+  for (answer_generator::Shape shape :
+       {answer_generator::Shape::kSignin, answer_generator::Shape::kDiagnostics,
+        answer_generator::Shape::kUnion}) {
+    bodies.push_back(answer_generator::GenerateAnswer(shape, 64 << 10, /*seed=*/7));
+  }
+  for (const std::string& body : bodies) {
+    LogConverter whole(TestOptions());
+    const std::string expected = Outcome(whole, body);
+    for (size_t window : {size_t{1}, size_t{5}, size_t{40}, size_t{1000}, size_t{20000}}) {
+      LogConverter windowed(TestOptions());
+      windowed.SetWindowBytesForTesting(window);
+      EXPECT_EQ(Outcome(windowed, body), expected) << "window " << window << ": "
+                                                   << body.substr(0, 300);
+      // A reused converter, both ways.
+      EXPECT_EQ(Outcome(windowed, body), expected) << "window " << window;
+      EXPECT_EQ(Outcome(whole, body), expected);
+    }
+  }
+}
+
+TEST(LogConverterTest, GeneratedAnswersAreReadInWindowsWithoutFallingBack) {
+  for (answer_generator::Shape shape :
+       {answer_generator::Shape::kSignin, answer_generator::Shape::kDiagnostics,
+        answer_generator::Shape::kUnion}) {
+    const std::string body = answer_generator::GenerateAnswer(shape, 256 << 10, /*seed=*/3);
+    LogConverter whole(TestOptions());
+    const std::string expected = Outcome(whole, body);
+    EXPECT_EQ(whole.WindowsReadForTesting(), 0u);  // 256 KiB < two default windows
+    LogConverter windowed(TestOptions());
+    windowed.SetWindowBytesForTesting(16 << 10);
+    EXPECT_EQ(Outcome(windowed, body), expected);
+    EXPECT_GE(windowed.WindowsReadForTesting(), 10u) << answer_generator::ShapeName(shape);
+    EXPECT_FALSE(windowed.ReadWholeAfterWindowsForTesting());
+  }
+  // Two tables: the windows of the first table's rows run into the second table, so
+  // the answer is read again whole, with every row emitted once.
+  const std::string two_tables =
+      R"({"tables":[{"name":"T","columns":[{"name":"A","type":"long"}],"rows":[[1],[2],[3]]},)"
+      R"({"name":"U","columns":[{"name":"B","type":"long"}],"rows":[[4],[5]]}]})";
+  LogConverter whole(TestOptions());
+  LogConverter windowed(TestOptions());
+  windowed.SetWindowBytesForTesting(4);
+  EXPECT_EQ(Outcome(windowed, two_tables), Outcome(whole, two_tables));
+  EXPECT_TRUE(windowed.ReadWholeAfterWindowsForTesting());
+}
+
 }  // namespace
 }  // namespace loganalytics
+
