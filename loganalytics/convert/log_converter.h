@@ -213,6 +213,9 @@ class LogConverter {
           simdjson::padded_string_view(skeleton_.data(), skeleton_.size(),
                                        skeleton_.capacity()),
           counting);
+      // The skeleton's reader may not have come to the emptied array (say, it is not
+      // in a member named "tables"): then the rows were never read.
+      if (result.ok() && !windows_done_) result = WindowsDoNotFit();
       ClearWindows();
       if (result.ok() || emit_failed) return result;
       // The windows did not fit the answer (an unusual shape: see the windowed
@@ -932,6 +935,7 @@ class LogConverter {
 
   void ClearWindows() {
     rows_open_ = kNoWindows;
+    windows_done_ = false;
     skeleton_.clear();
   }
 
@@ -1151,6 +1155,7 @@ class LogConverter {
       if (cut == end) break;
       begin = cut + 1;
     }
+    windows_done_ = true;
     return absl::OkStatus();
   }
 
@@ -1164,6 +1169,7 @@ class LogConverter {
   size_t rows_open_ = kNoWindows;
   size_t rows_close_ = 0;
   bool in_window_ = false;  // the rows being converted come from a window
+  bool windows_done_ = false;  // every window of the rows array was read
   size_t windows_read_ = 0;
   bool read_whole_after_windows_ = false;
   std::string skeleton_;
