@@ -1,9 +1,10 @@
 // Logs per second of 1 KB Logs to the fake engine (acking each Log) over a Unix
-// socket, two ways:
+// socket, three ways:
 //   BM_EngineSink_Pipelined   EngineSink: many Logs in flight, coalesced writes
 //   BM_Lockstep_SendThenRecv  UTMStack's Go plugin pattern on the raw stub: write one
 //                             Log, read its Ack, repeat
-// and the ratio between them. The engine runs in this process (it shares the
+//   BM_AsyncClientCeiling     the least a client can do on this engine (see there)
+// and the ratios between them. The engine runs in this process (it shares the
 // machine's cores with the client, as it would on a UTMStack node) and keeps no
 // copies of what it reads.
 //
@@ -139,6 +140,70 @@ void BM_Lockstep_SendThenRecv(benchmark::State& state) {
 }
 BENCHMARK(BM_Lockstep_SendThenRecv)->UseRealTime()->MinTime(3.0);
 
+
+// The ceiling this engine and gRPC allow a client: the completion-queue API driven by
+// one thread, one write and one read in flight, a 4096-Log window, and none of the
+// sink's bookkeeping (no queue, no validation, no acks matched). Not a usable sink:
+// it shows how much of the time is the engine's and gRPC's.
+void BM_AsyncClientCeiling(benchmark::State& state) {
+  Engine& engine = TheEngine();
+  utmstack_sink::EngineSinkOptions options;
+  options.socket_path = engine.engine->socket_path();
+  auto stub = plugins::Engine::NewStub(utmstack_sink::MakeEngineChannel(options));
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  auto stream = stub->PrepareAsyncInput(&context, &cq);
+  void* const kStarted = reinterpret_cast<void*>(1);
+  void* const kWritten = reinterpret_cast<void*>(2);
+  void* const kAckRead = reinterpret_cast<void*>(3);
+  void* tag = nullptr;
+  bool ok = false;
+  stream->StartCall(kStarted);
+  if (!cq.Next(&tag, &ok) || !ok) {
+    state.SkipWithError("stream did not start");
+    return;
+  }
+  constexpr uint64_t kLogs = 500000;
+  plugins::Log log = TemplateLog();
+  plugins::Ack ack;
+  uint64_t written = 0, acked = 0;
+  bool writing = false;
+  const auto write_next = [&] {
+    if (writing || written >= kLogs || written - acked >= 4096) return;
+    log.set_id(absl::StrCat("bm-", written));
+    grpc::WriteOptions write_options;
+    // Flush every 64 Logs and at the end; the others are coalesced.
+    if ((written & 63) != 63 && written + 1 < kLogs) write_options.set_buffer_hint();
+    stream->Write(log, write_options, kWritten);
+    writing = true;
+    ++written;
+  };
+  for (auto _ : state) {
+    stream->Read(&ack, kAckRead);
+    write_next();
+    while (acked < kLogs) {
+      if (!cq.Next(&tag, &ok) || !ok) {
+        state.SkipWithError("stream failed");
+        return;
+      }
+      if (tag == kWritten) {
+        writing = false;
+      } else if (++acked < kLogs) {
+        stream->Read(&ack, kAckRead);
+      }
+      write_next();
+    }
+  }
+  context.TryCancel();
+  grpc::Status status;
+  stream->Finish(&status, kStarted);
+  while (cq.Next(&tag, &ok) && tag != kStarted) {
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(kLogs));
+  state.SetBytesProcessed(static_cast<int64_t>(kLogs * log.ByteSizeLong()));
+}
+BENCHMARK(BM_AsyncClientCeiling)->Iterations(1)->UseRealTime();
+
 // Remembers items/s per benchmark while printing as usual.
 class RateReporter : public benchmark::ConsoleReporter {
  public:
@@ -163,10 +228,11 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   RateReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  double pipelined = 0, lockstep = 0;
+  double pipelined = 0, lockstep = 0, ceiling = 0;
   for (const auto& [name, rate] : reporter.rates) {
     if (name.rfind("BM_EngineSink_Pipelined", 0) == 0) pipelined = rate;
     if (name.rfind("BM_Lockstep_SendThenRecv", 0) == 0) lockstep = rate;
+    if (name.rfind("BM_AsyncClientCeiling", 0) == 0) ceiling = rate;
   }
   std::printf("\n1 KB logs to the fake engine (ack each), Unix socket, %d-core machine\n",
               static_cast<int>(std::thread::hardware_concurrency()));
@@ -174,6 +240,10 @@ int main(int argc, char** argv) {
   std::printf("  lockstep (Go plugin) : %10.0f logs/s\n", lockstep);
   if (lockstep > 0 && pipelined > 0) {
     std::printf("  ratio                : %10.1fx\n", pipelined / lockstep);
+  }
+  if (ceiling > 0 && pipelined > 0) {
+    std::printf("  async client ceiling : %10.0f logs/s (EngineSink at %.0f%% of it)\n",
+                ceiling, 100 * pipelined / ceiling);
   }
   std::printf(
       "  sink memory bound    : window_bytes %zu + window_logs %zu x ~300 B "
