@@ -19,11 +19,31 @@ mkdir -p "$artifacts"
 bazel_fuzz() { bazel --output_base="$output_base" "$@"; }
 
 if [[ "$target" == all ]]; then
-  mapfile -t targets < <(bazel_fuzz query 'attr(tags, "\bfuzz\b", kind(cc_binary, //...))' 2>/dev/null)
+  # Every top-level folder with packages, but not Bazel's convenience links (bazel-*):
+  # they may point into the other output base, whose external repositories this one
+  # cannot load, and //... would walk into them.
+  universe=""
+  for d in */; do
+    d="${d%/}"
+    [[ "$d" == bazel-* ]] && continue
+    [[ -n "$(find "$d" \( -name BUILD.bazel -o -name BUILD \) -print -quit)" ]] || continue
+    universe+="${universe:+ + }//$d/..."
+  done
+  if ! query_out="$(bazel_fuzz query "attr(tags, '\bfuzz\b', kind(cc_binary, $universe))" 2>&1)"; then
+    echo "fuzz: cannot list the fuzz targets:" >&2
+    echo "$query_out" | tail -20 >&2
+    exit 1
+  fi
+  mapfile -t targets < <(echo "$query_out" | grep '^//')
+  if (( ${#targets[@]} == 0 )); then
+    echo "fuzz: no target tagged \"fuzz\" found under $universe" >&2
+    exit 1
+  fi
 else
   targets=("$target")
 fi
-bazel_fuzz build --config=fuzz "${targets[@]}"
+# No convenience links: they would replace the gcc build's bazel-* links.
+bazel_fuzz build --config=fuzz --symlink_prefix=/ "${targets[@]}"
 bin="$(bazel_fuzz info --config=fuzz bazel-bin 2>/dev/null)"
 status=0
 for t in "${targets[@]}"; do
