@@ -972,6 +972,22 @@ class LogConverter {
     return name == "rows";
   }
 
+  // Keeps plan_stack_, the brackets open at the scan's position: reading forward, an
+  // opening bracket is pushed and a closing one must match the top; reading backward,
+  // the other way round. Returns false on a mismatch, or when the outermost bracket
+  // closes (the answer ends before what is looked for).
+  bool StepBrackets(char c, bool forward) {
+    const bool opening = c == '[' || c == '{';
+    if (opening == forward) {
+      plan_stack_.push_back(c);
+      return true;
+    }
+    const char partner = c == '[' ? ']' : c == ']' ? '[' : c == '{' ? '}' : '{';
+    if (plan_stack_.empty() || plan_stack_.back() != partner) return false;
+    plan_stack_.pop_back();
+    return !plan_stack_.empty();
+  }
+
   // The offset of the '[' of the first table's "rows" array (a member of an object in
   // the top object's array), or kNoWindows.
   size_t FindFirstRows() {
@@ -1001,15 +1017,10 @@ class LogConverter {
             if (IsRowsMember(i, &unsure)) return i;
             if (unsure) return kNoWindows;
           }
-          plan_stack_.push_back(c);
-          break;
+          [[fallthrough]];
         case ']':
         case '}':
-          if (plan_stack_.empty() || plan_stack_.back() != (c == ']' ? '[' : '{')) {
-            return kNoWindows;
-          }
-          plan_stack_.pop_back();
-          if (plan_stack_.empty()) return kNoWindows;  // the answer closed first
+          if (!StepBrackets(c, /*forward=*/true)) return kNoWindows;
           break;
         default:
           break;
@@ -1040,21 +1051,15 @@ class LogConverter {
       switch (c) {
         case ']':
         case '}':
-          plan_stack_.push_back(c);
+        case '[':
+        case '{':
+          if (!StepBrackets(c, /*forward=*/false)) return kNoWindows;
           if (c == ']' && plan_stack_.size() == 4 && plan_stack_[0] == '}' &&
               plan_stack_[1] == ']' && plan_stack_[2] == '}') {
             size_t k = i;
             while (k > open + 1 && internal_convert::IsJsonWhitespace(p[k - 1])) --k;
             if (k > open + 1 && p[k - 1] == ']') return i;
           }
-          break;
-        case '[':
-        case '{':
-          if (plan_stack_.empty() || plan_stack_.back() != (c == '[' ? ']' : '}')) {
-            return kNoWindows;
-          }
-          plan_stack_.pop_back();
-          if (plan_stack_.empty()) return kNoWindows;
           break;
         default:
           break;

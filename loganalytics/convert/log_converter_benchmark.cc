@@ -1,5 +1,7 @@
 // Conversion speed and memory on generated answers (signin, diagnostics, union at 1,
 // 10 and 100 MB), beside simdjson's own on-demand parse-and-visit of the same bytes.
+// BM_Convert is the paginator's path (rows of large answers read in windows);
+// BM_ConvertWhole indexes each answer at once, for comparison.
 //
 //   bazel run -c opt //loganalytics/convert:log_converter_benchmark
 //
@@ -105,18 +107,23 @@ void SetLabel(benchmark::State& state, size_t size) {
                               state.range(1), "MB (", size, " bytes)"));
 }
 
-// The paginator's path: one LogConverter reused for every page, body read in place.
-void BM_Convert(benchmark::State& state) {
+// The paginator's path: one LogConverter reused for every page, body read in place;
+// with `whole`, the answer is indexed at once instead of in windows.
+void RunConvertPadded(benchmark::State& state, bool whole) {
   const std::string& body = Answer(state.range(0), state.range(1));
   const simdjson::padded_string_view view(body);
+  const auto make_converter = [&] {
+    auto converter = std::make_unique<LogConverter>(BenchmarkOptions());
+    if (whole) converter->SetWindowBytesForTesting(body.size());
+    return converter;
+  };
   ReportPeakMemory(state, body.size(), [&] {
-    LogConverter fresh(BenchmarkOptions());
-    benchmark::DoNotOptimize(fresh.ConvertPadded(view, Consume));
+    benchmark::DoNotOptimize(make_converter()->ConvertPadded(view, Consume));
   });
-  LogConverter converter(BenchmarkOptions());
+  std::unique_ptr<LogConverter> converter = make_converter();
   size_t rows = 0;
   for (auto _ : state) {
-    absl::StatusOr<ConvertSummary> summary = converter.ConvertPadded(view, Consume);
+    absl::StatusOr<ConvertSummary> summary = converter->ConvertPadded(view, Consume);
     if (!summary.ok()) {
       state.SkipWithError(std::string(summary.status().message()).c_str());
       return;
@@ -129,31 +136,8 @@ void BM_Convert(benchmark::State& state) {
   SetLabel(state, body.size());
 }
 
-// BM_Convert with the whole answer indexed at once (no windows), for comparison.
-void BM_ConvertWhole(benchmark::State& state) {
-  const std::string& body = Answer(state.range(0), state.range(1));
-  const simdjson::padded_string_view view(body);
-  ReportPeakMemory(state, body.size(), [&] {
-    LogConverter fresh(BenchmarkOptions());
-    fresh.SetWindowBytesForTesting(body.size());
-    benchmark::DoNotOptimize(fresh.ConvertPadded(view, Consume));
-  });
-  LogConverter converter(BenchmarkOptions());
-  converter.SetWindowBytesForTesting(body.size());
-  size_t rows = 0;
-  for (auto _ : state) {
-    absl::StatusOr<ConvertSummary> summary = converter.ConvertPadded(view, Consume);
-    if (!summary.ok()) {
-      state.SkipWithError(std::string(summary.status().message()).c_str());
-      return;
-    }
-    rows += summary->rows;
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
-  state.counters["rows"] = benchmark::Counter(static_cast<double>(rows),
-                                              benchmark::Counter::kIsRate);
-  SetLabel(state, body.size());
-}
+void BM_Convert(benchmark::State& state) { RunConvertPadded(state, /*whole=*/false); }
+void BM_ConvertWhole(benchmark::State& state) { RunConvertPadded(state, /*whole=*/true); }
 
 // Convert(string_view): copies the body into the converter's padded buffer first.
 void BM_ConvertCopying(benchmark::State& state) {
