@@ -379,6 +379,134 @@ TEST_F(PaginatorTest, TruncatedEvenAtTheSmallestPageIsDataLoss) {
                         " stays incomplete even at 2 rows per page"));
 }
 
+// A busy table: more rows inside the 2-minute overlap than the service returns in one
+// answer. The take is page rows + the remembered rows the overlap re-reads, so once more
+// rows are remembered than the row cap allows, halving the page rows alone can never make
+// the answer fit (it stalled here with kDataLoss at min_page_rows). Every record must
+// still be delivered exactly once, including those that become queryable after the
+// settle delay but within settle + overlap, which only the overlap re-read finds.
+class BusyOverlapTest : public PaginatorTest,
+                        public ::testing::WithParamInterface<bool> {};
+
+TEST_P(BusyOverlapTest, RowCapBelowTheRememberedRowsStillDeliversEverythingOnce) {
+  PaginatorOptions options = Options();
+  options.has_item_id = GetParam();
+  options.settle = absl::Seconds(5);
+  options.initial_page_rows = 40;
+  options.min_page_rows = 10;
+  model_.SetRowCap(50);
+  const absl::Duration start = absl::Minutes(10);
+  clock_.Set(kT0 + start);
+  std::unique_ptr<Paginator> paginator =
+      Make(options, Cursor::StartAt(kT0 + start - absl::Minutes(1)));
+
+  std::map<std::string, int> seen;
+  int incomplete = 0;
+  // One poll: pages until caught up.
+  auto poll = [&] {
+    for (int i = 0; i < 200; ++i) {
+      absl::StatusOr<Page> page = paginator->NextPage();
+      ASSERT_TRUE(page.ok()) << seen.size() << " records delivered: " << page.status();
+      if (!page->complete) ++incomplete;
+      EXPECT_LE(page->rows_read, 50u);
+      for (const plugins::Log& log : page->logs) ++seen[KeyOf(log)];
+      ASSERT_TRUE(paginator->Commit(*page).ok());
+      if (page->complete && !page->more_available) return;
+    }
+    FAIL() << "no end to the pages of one poll";
+  };
+  // 90 s of records, 10 per second, polled every second: 1,200 rows in each 2-minute
+  // overlap. Every 7th becomes queryable only 40 s after its ingestion.
+  int n = 0;
+  for (int second = 0; second < 90; ++second) {
+    for (int i = 0; i < 10; ++i, ++n) {
+      Add(absl::StrFormat("r-%04d", n),
+          start + absl::Seconds(second) + absl::Milliseconds(100) * i,
+          n % 7 == 0 ? absl::Seconds(40) : absl::ZeroDuration());
+    }
+    clock_.Advance(absl::Seconds(1));
+    poll();
+    if (HasFatalFailure()) return;
+  }
+  // Then quiet, until the late ones are past settle + overlap.
+  for (int second = 0; second < 150; ++second) {
+    clock_.Advance(absl::Seconds(1));
+    poll();
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_EQ(seen.size(), 900u);
+  for (int i = 0; i < 900; ++i) {
+    EXPECT_EQ(seen[absl::StrFormat("r-%04d", i)], 1) << "r-" << i;
+  }
+  EXPECT_GT(incomplete, 0);
+  EXPECT_GT(model_.stats().row_cap_hits, 0);
+  // About one query per poll and page, not a crawl over the overlap: 240 polls.
+  EXPECT_LT(model_.stats().queries, 1000);
+
+  // Quiet: the overlap is re-read with the pages again and catches a late record.
+  const absl::Duration now = clock_.Now() - kT0;
+  Add("a", now - absl::Seconds(20));
+  Add("slow", now - absl::Seconds(15), absl::Seconds(60));
+  Add("b", now - absl::Seconds(10));
+  poll();
+  clock_.Advance(absl::Seconds(70));
+  poll();
+  EXPECT_EQ(seen["a"], 1);
+  EXPECT_EQ(seen["b"], 1);
+  EXPECT_EQ(seen["slow"], 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(ItemIdOrNot, BusyOverlapTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "WithItemId" : "WithoutItemId";
+                         });
+
+// kDataLoss only at min_page_rows: a part of the overlap behind the cursor that stays
+// incomplete is reported once and skipped (its rows were delivered already); a page
+// read strictly after the cursor that stays incomplete keeps the cursor where it is.
+TEST_F(PaginatorTest, IncompleteAtTheSmallestPageIsDataLossOnlyAfterTheCursor) {
+  for (int i = 0; i < 100; ++i) {
+    Add(absl::StrFormat("id-%03d", i), absl::Minutes(40) + absl::Milliseconds(100) * i);
+  }
+  PaginatorOptions options = Options();
+  options.initial_page_rows = 40;
+  options.min_page_rows = 10;
+  options.grow_after = 1000;
+  std::unique_ptr<Paginator> paginator = Make(options, Cursor::StartAt(kT0));
+  absl::StatusOr<Page> first = paginator->NextPage();
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->logs.size(), 40u);
+  ASSERT_TRUE(paginator->Commit(*first).ok());
+  const Cursor cursor = paginator->cursor();
+
+  model_.InjectFaults(1000, Fault::Truncate(0.5));  // every answer from now on
+  std::vector<std::string> losses;
+  for (int pages = 0; pages < 100 && losses.size() < 3; ++pages) {
+    absl::StatusOr<Page> page = paginator->NextPage();
+    if (!page.ok()) {
+      EXPECT_EQ(page.status().code(), absl::StatusCode::kDataLoss) << page.status();
+      losses.push_back(S(page.status().message()));
+      continue;
+    }
+    EXPECT_FALSE(page->complete);
+    EXPECT_TRUE(page->logs.empty());
+    ASSERT_TRUE(paginator->Commit(*page).ok());
+  }
+  ASSERT_EQ(losses.size(), 3u);
+  EXPECT_THAT(losses[0], HasSubstr("stays incomplete even at 10 rows per page re-reading the "
+                                   "overlap behind the cursor"));
+  EXPECT_THAT(losses[0], HasSubstr("reading goes on after it"));
+  for (int i : {1, 2}) {
+    EXPECT_THAT(losses[i], HasSubstr("stays incomplete even at 10 rows per page read "
+                                     "strictly after the cursor"));
+    EXPECT_THAT(losses[i], HasSubstr("E_QUERY_RESULT_SET_TOO_LARGE"));
+  }
+  EXPECT_EQ(paginator->cursor(), cursor);
+  // One query with the whole overlap (40 + 40 rows), three parts of the overlap (40,
+  // 20, 10 rows), two pages after the cursor (10 rows each): no endless re-reads.
+  EXPECT_EQ(model_.stats().truncated, 6);
+}
+
 TEST_F(PaginatorTest, ThrottledAndFailingRequestsAreRetried) {
   Add("a", absl::Seconds(1));
   model_.InjectFaults(1, Fault::Throttle(7));
