@@ -178,8 +178,17 @@ class LogConverter {
     }
     std::memcpy(copy_.get(), body.data(), body.size());
     std::memset(copy_.get() + body.size(), 0, simdjson::SIMDJSON_PADDING);
-    return ConvertPadded(
-        simdjson::padded_string_view(copy_.get(), body.size(), copy_capacity_), emit);
+    return ConvertBody(simdjson::padded_string_view(copy_.get(), body.size(), copy_capacity_),
+                       copy_.get(), emit);
+  }
+
+  // Same as Convert() without the copy, for a body the caller owns: adds the padding
+  // simdjson needs (body->reserve, which may move the text), and while a window of a
+  // large answer is read, puts '[' and ']' in place of the commas around it instead of
+  // copying it (see the windowed reading below); `*body` is as it was when this returns.
+  absl::StatusOr<ConvertSummary> ConvertInPlace(std::string* body, const LogEmitter& emit) {
+    body->reserve(body->size() + simdjson::SIMDJSON_PADDING);
+    return ConvertBody(simdjson::padded_string_view(*body), body->data(), emit);
   }
 
   // Same as Convert() without the copy: `body` must have at least
@@ -191,49 +200,9 @@ class LogConverter {
     if (body.padding() < simdjson::SIMDJSON_PADDING) {
       return Convert(absl::string_view(body.data(), body.size()), emit);
     }
-    ConvertSummary summary;
-    if (IsBlank(absl::string_view(body.data(), body.size()))) return summary;
-    body_ = absl::string_view(body.data(), body.size());
-    now_text_.clear();
-    ClearWindows();
-    windows_read_ = 0;
-    read_whole_after_windows_ = false;
-    // Large answers: the rows are read in windows of about window_bytes_ (see
-    // "Memory" above), and the rest of the answer as a skeleton without them.
-    if (body_.size() > 2 * window_bytes_ && PlanWindows()) {
-      size_t emitted = 0;
-      bool emit_failed = false;
-      const LogEmitter counting = [&](plugins::Log&& log, const RowMeta& meta) {
-        absl::Status status = emit(std::move(log), meta);
-        emit_failed = !status.ok();
-        ++emitted;
-        return status;
-      };
-      absl::StatusOr<ConvertSummary> result = ConvertDocument(
-          simdjson::padded_string_view(skeleton_.data(), skeleton_.size(),
-                                       skeleton_.capacity()),
-          counting);
-      // The skeleton's reader may not have come to the emptied array (say, it is not
-      // in a member named "tables"): then the rows were never read.
-      if (result.ok() && !windows_done_) result = WindowsDoNotFit();
-      ClearWindows();
-      if (result.ok() || emit_failed) return result;
-      // The windows did not fit the answer (an unusual shape: see the windowed
-      // reading below), or the answer is not valid: read the body whole, which tells
-      // which and fails exactly as a small answer does, without emitting the rows
-      // emitted already again (they are the answer's first rows, in order).
-      size_t skip = emitted;
-      read_whole_after_windows_ = true;
-      return ConvertDocument(body, [&](plugins::Log&& log, const RowMeta& meta) {
-        if (skip > 0) {
-          --skip;
-          return absl::OkStatus();
-        }
-        return emit(std::move(log), meta);
-      });
-    }
-    return ConvertDocument(body, emit);
+    return ConvertBody(body, nullptr, emit);
   }
+
 
   // Rows are read in windows of about `bytes` when the answer is larger than two
   // windows (default kDefaultWindowBytes). Meant for tests; any value gives the same Logs.
@@ -325,6 +294,55 @@ class LogConverter {
           "shrink the page or narrow the query"));
     }
     return summary;
+  }
+
+  // ConvertPadded(), with `writable` the body's own bytes when they may be rewritten
+  // while a window is read (restored before returning), or nullptr.
+  absl::StatusOr<ConvertSummary> ConvertBody(simdjson::padded_string_view body,
+                                             char* writable, const LogEmitter& emit) {
+    ConvertSummary summary;
+    if (IsBlank(absl::string_view(body.data(), body.size()))) return summary;
+    body_ = absl::string_view(body.data(), body.size());
+    now_text_.clear();
+    ClearWindows();
+    writable_ = writable;
+    windows_read_ = 0;
+    read_whole_after_windows_ = false;
+    // Large answers: the rows are read in windows of about window_bytes_ (see
+    // "Memory" above), and the rest of the answer as a skeleton without them.
+    if (body_.size() > 2 * window_bytes_ && PlanWindows()) {
+      size_t emitted = 0;
+      bool emit_failed = false;
+      const LogEmitter counting = [&](plugins::Log&& log, const RowMeta& meta) {
+        absl::Status status = emit(std::move(log), meta);
+        emit_failed = !status.ok();
+        ++emitted;
+        return status;
+      };
+      absl::StatusOr<ConvertSummary> result = ConvertDocument(
+          simdjson::padded_string_view(skeleton_.data(), skeleton_.size(),
+                                       skeleton_.capacity()),
+          counting);
+      // The skeleton's reader may not have come to the emptied array (say, it is not
+      // in a member named "tables"): then the rows were never read.
+      if (result.ok() && !windows_done_) result = WindowsDoNotFit();
+      ClearWindows();
+      if (result.ok() || emit_failed) return result;
+      // The windows did not fit the answer (an unusual shape: see the windowed
+      // reading below), or the answer is not valid: read the body whole, which tells
+      // which and fails exactly as a small answer does, without emitting the rows
+      // emitted already again (they are the answer's first rows, in order).
+      size_t skip = emitted;
+      read_whole_after_windows_ = true;
+      return ConvertDocument(body, [&](plugins::Log&& log, const RowMeta& meta) {
+        if (skip > 0) {
+          --skip;
+          return absl::OkStatus();
+        }
+        return emit(std::move(log), meta);
+      });
+    }
+    return ConvertDocument(body, emit);
   }
 
   enum class Kind : uint8_t { kPlain, kDynamic, kDecimal };
@@ -1117,29 +1135,43 @@ class LogConverter {
                               const LogEmitter& emit) {
     const size_t end = rows_close_;
     size_t begin = SkipWhitespace(rows_open_ + 1);
+    size_t opening = rows_open_;  // the '[' or ',' just before `begin`
     simdjson::ondemand::document* outer = doc_;
     while (begin < end) {
       size_t cut = NextCut(begin, end);
+      // With a writable body the window is read where it is, as the bytes from the
+      // comma (or '[') before its first row to the comma (or ']') after its last,
+      // which hold '[' and ']' meanwhile; else it is a copy: '[' + rows + ']'.
+      ScopedByte open_byte;
+      ScopedByte close_byte;
       simdjson::ondemand::document doc;
       simdjson::error_code error = simdjson::SUCCESS;
       for (int attempt = 1;; ++attempt) {
-        const size_t size = cut - begin + 2;
-        if (window_capacity_ < size + simdjson::SIMDJSON_PADDING) {
-          window_capacity_ = size + size / 8 + simdjson::SIMDJSON_PADDING;
-          window_.reset(new char[window_capacity_]);
+        simdjson::padded_string_view window;
+        if (writable_ != nullptr) {
+          open_byte.Set(writable_ + opening, '[');
+          close_byte.Set(writable_ + cut, ']');
+          window = simdjson::padded_string_view(
+              writable_ + opening, cut + 1 - opening,
+              body_.size() + simdjson::SIMDJSON_PADDING - opening);
+        } else {
+          const size_t size = cut - begin + 2;
+          if (window_capacity_ < size + simdjson::SIMDJSON_PADDING) {
+            window_capacity_ = size + size / 8 + simdjson::SIMDJSON_PADDING;
+            window_.reset(new char[window_capacity_]);
+          }
+          window_[0] = '[';
+          std::memcpy(window_.get() + 1, body_.data() + begin, size - 2);
+          window_[size - 1] = ']';
+          std::memset(window_.get() + size, 0, simdjson::SIMDJSON_PADDING);
+          window = simdjson::padded_string_view(window_.get(), size, window_capacity_);
         }
-        window_[0] = '[';
-        std::memcpy(window_.get() + 1, body_.data() + begin, size - 2);
-        window_[size - 1] = ']';
-        std::memset(window_.get() + size, 0, simdjson::SIMDJSON_PADDING);
-        error = window_parser_
-                    .iterate(simdjson::padded_string_view(window_.get(), size,
-                                                          window_capacity_))
-                    .get(doc);
+        error = window_parser_.iterate(window).get(doc);
         // A cut inside a string: try the "],[" before it.
         if (error != simdjson::UNCLOSED_STRING || cut == end || attempt == kMaxCutAttempts) {
           break;
         }
+        close_byte.Restore();
         cut = PreviousCut(begin, cut - 1);
         if (cut == kNoWindows) break;
       }
@@ -1158,11 +1190,36 @@ class LogConverter {
         return WindowsDoNotFit();  // the rows array ended inside the window
       }
       if (cut == end) break;
+      opening = cut;
       begin = cut + 1;
     }
     windows_done_ = true;
     return absl::OkStatus();
   }
+
+  // A byte of the body replaced for a while: the old one is put back by Restore() or
+  // at the end of the scope.
+  class ScopedByte {
+   public:
+    ScopedByte() = default;
+    ScopedByte(const ScopedByte&) = delete;
+    ScopedByte& operator=(const ScopedByte&) = delete;
+    ~ScopedByte() { Restore(); }
+    void Set(char* at, char value) {
+      Restore();
+      at_ = at;
+      saved_ = *at;
+      *at = value;
+    }
+    void Restore() {
+      if (at_ != nullptr) *at_ = saved_;
+      at_ = nullptr;
+    }
+
+   private:
+    char* at_ = nullptr;
+    char saved_ = 0;
+  };
 
   ConvertOptions options_;
   simdjson::ondemand::parser parser_;
@@ -1174,6 +1231,7 @@ class LogConverter {
   size_t rows_open_ = kNoWindows;
   size_t rows_close_ = 0;
   bool in_window_ = false;  // the rows being converted come from a window
+  char* writable_ = nullptr;  // the body's bytes, when windows may be read in place
   bool windows_done_ = false;  // every window of the rows array was read
   size_t windows_read_ = 0;
   bool read_whole_after_windows_ = false;

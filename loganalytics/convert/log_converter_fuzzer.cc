@@ -101,25 +101,37 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(padded_summary.ok() == summary.ok(), "padded and copying paths disagree");
   Check(in_place == copied, "padded and copying paths emit different Logs");
 
-  // Rows read in small windows: the same Logs and the same outcome, message included.
-  loganalytics::LogConverter windowed(options);
-  windowed.SetWindowBytesForTesting(1 + size % 13);
-  std::vector<std::string> windowed_logs;
-  absl::StatusOr<loganalytics::ConvertSummary> windowed_summary = windowed.Convert(
-      body, [&](plugins::Log&& log, const loganalytics::RowMeta&) {
-        windowed_logs.push_back(log.SerializeAsString());
-        return absl::OkStatus();
-      });
-  if (windowed_summary.status() != summary.status()) {
-    std::fprintf(stderr, "whole: %s\nwindows: %s\n", summary.status().ToString().c_str(),
-                 windowed_summary.status().ToString().c_str());
-  }
-  Check(windowed_summary.status() == summary.status(), "windows change the status");
-  if (summary.ok()) Check(windowed_logs == copied, "windows change the Logs");
-  if (summary.ok()) {
-    Check(windowed_summary->rows == summary->rows && windowed_summary->tables == summary->tables &&
-              windowed_summary->partial_error == summary->partial_error,
-          "windows change the summary");
+  // Rows read in small windows, through each entry point (windows read in place in
+  // Convert's copy, copied from a padded view, in place in the caller's string): the
+  // same Logs and the same outcome, message included; the caller's string unchanged.
+  for (int entry = 0; entry < 3; ++entry) {
+    loganalytics::LogConverter windowed(options);
+    windowed.SetWindowBytesForTesting(1 + size % 13);
+    std::vector<std::string> windowed_logs;
+    const loganalytics::LogEmitter keep = [&](plugins::Log&& log,
+                                              const loganalytics::RowMeta&) {
+      windowed_logs.push_back(log.SerializeAsString());
+      return absl::OkStatus();
+    };
+    std::string mine(body.data(), body.size());
+    absl::StatusOr<loganalytics::ConvertSummary> windowed_summary =
+        entry == 0   ? windowed.Convert(body, keep)
+        : entry == 1 ? windowed.ConvertPadded(simdjson::padded_string_view(padded), keep)
+                     : windowed.ConvertInPlace(&mine, keep);
+    Check(mine == body, "ConvertInPlace left the body changed");
+    if (windowed_summary.status() != summary.status()) {
+      std::fprintf(stderr, "entry %d\nwhole: %s\nwindows: %s\n", entry,
+                   summary.status().ToString().c_str(),
+                   windowed_summary.status().ToString().c_str());
+    }
+    Check(windowed_summary.status() == summary.status(), "windows change the status");
+    if (summary.ok()) {
+      Check(windowed_logs == copied, "windows change the Logs");
+      Check(windowed_summary->rows == summary->rows &&
+                windowed_summary->tables == summary->tables &&
+                windowed_summary->partial_error == summary->partial_error,
+            "windows change the summary");
+    }
   }
 
   if (summary.ok()) {

@@ -545,14 +545,30 @@ TEST(LogConverterTest, JsonLinesReportAFailedStream) {
 // What a conversion gives: the summary and each Log with its RowMeta, or only the
 // status when it fails (the Logs emitted before a failure are dropped by the caller,
 // and which they are depends on whether the answer was read whole or in windows).
-std::string Outcome(LogConverter& converter, const std::string& body) {
+// `how` picks the entry point: Convert (a copy, windows read in place in it),
+// ConvertPadded (windows copied) or ConvertInPlace (windows read in place in a copy
+// of `body` made here, which must come back unchanged).
+enum class Entry { kConvert, kPadded, kInPlace };
+std::string Outcome(LogConverter& converter, const std::string& body,
+                    Entry how = Entry::kConvert) {
   std::string out;
-  absl::StatusOr<ConvertSummary> summary =
-      converter.Convert(body, [&](plugins::Log&& log, const RowMeta& meta) {
-        absl::StrAppend(&out, log.SerializeAsString(), "|", meta.table, "|", meta.item_id,
-                        "|", meta.ingestion_time, "\n");
-        return absl::OkStatus();
-      });
+  const LogEmitter emit = [&](plugins::Log&& log, const RowMeta& meta) {
+    absl::StrAppend(&out, log.SerializeAsString(), "|", meta.table, "|", meta.item_id, "|",
+                    meta.ingestion_time, "\n");
+    return absl::OkStatus();
+  };
+  absl::StatusOr<ConvertSummary> summary;
+  if (how == Entry::kConvert) {
+    summary = converter.Convert(body, emit);
+  } else if (how == Entry::kPadded) {
+    std::string padded = body;
+    padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+    summary = converter.ConvertPadded(simdjson::padded_string_view(padded), emit);
+  } else {
+    std::string mine = body;
+    summary = converter.ConvertInPlace(&mine, emit);
+    EXPECT_EQ(mine, body) << "ConvertInPlace left the body changed";
+  }
   if (!summary.ok()) return summary.status().ToString();
   return absl::StrCat(out, summary->tables, " tables ", summary->rows, " rows ",
                       summary->partial_error.ToString());
@@ -600,6 +616,8 @@ TEST(LogConverterTest, RowsReadInWindowsGiveTheSameResult) {
       windowed.SetWindowBytesForTesting(window);
       EXPECT_EQ(Outcome(windowed, body), expected) << "window " << window << ": "
                                                    << body.substr(0, 300);
+      EXPECT_EQ(Outcome(windowed, body, Entry::kPadded), expected) << "window " << window;
+      EXPECT_EQ(Outcome(windowed, body, Entry::kInPlace), expected) << "window " << window;
       // A reused converter, both ways.
       EXPECT_EQ(Outcome(windowed, body), expected) << "window " << window;
       EXPECT_EQ(Outcome(whole, body), expected);
@@ -617,9 +635,11 @@ TEST(LogConverterTest, GeneratedAnswersAreReadInWindowsWithoutFallingBack) {
     EXPECT_EQ(whole.WindowsReadForTesting(), 0u);  // 256 KiB < two default windows
     LogConverter windowed(TestOptions());
     windowed.SetWindowBytesForTesting(16 << 10);
-    EXPECT_EQ(Outcome(windowed, body), expected);
-    EXPECT_GE(windowed.WindowsReadForTesting(), 10u) << answer_generator::ShapeName(shape);
-    EXPECT_FALSE(windowed.ReadWholeAfterWindowsForTesting());
+    for (Entry how : {Entry::kConvert, Entry::kPadded, Entry::kInPlace}) {
+      EXPECT_EQ(Outcome(windowed, body, how), expected);
+      EXPECT_GE(windowed.WindowsReadForTesting(), 10u) << answer_generator::ShapeName(shape);
+      EXPECT_FALSE(windowed.ReadWholeAfterWindowsForTesting());
+    }
   }
   // Two tables: the windows of the first table's rows run into the second table, so
   // the answer is read again whole, with every row emitted once.
