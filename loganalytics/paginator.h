@@ -420,6 +420,8 @@ class Paginator {
   //   kUnauthenticated, kPermissionDenied, and the retryable kUnavailable,
   //   kDeadlineExceeded, kResourceExhausted after the RetryPolicy gave up: as
   //   QueryClient::Query says.
+  //   kCancelled         options.retry.stop was requested while a request was being
+  //                      retried (nothing of the page is delivered)
   // Not thread-safe.
   absl::StatusOr<Page> NextPage() {
     const absl::Time now = clock_();

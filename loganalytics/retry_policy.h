@@ -6,7 +6,9 @@
 // [0, min(max_backoff, initial_backoff * multiplier^retry))), never less than the
 // Retry-After the failure carries (kRetryAfterPayload), and all attempts together stay
 // within `deadline` of the first: a wait that would pass it is not started. Any other
-// status, and success, is returned at once.
+// status, and success, is returned at once. With RetryOptions::stop, a stop request
+// ends the retries: no further wait or attempt, kCancelled (an attempt in progress is
+// not interrupted, and its success is still returned).
 //
 // Example:
 //   RetryOptions options;
@@ -57,6 +59,11 @@ struct RetryOptions {
   // A Retry-After longer than this is cut to it (a broken proxy must not park a
   // query for a day).
   absl::Duration max_retry_after = absl::Minutes(5);
+  // When set, a stop request gives up the retries with kCancelled (a process shutting
+  // down must not sit out a backoff for up to `deadline`). Checked after a failure and
+  // after each wait; pass InterruptibleSleeper(stop) as the sleeper so that a wait in
+  // progress ends at the stop.
+  std::shared_ptr<const StopSignal> stop;
 };
 
 class RetryPolicy {
@@ -125,7 +132,8 @@ class RetryPolicy {
   // fails with a status that is not retryable, uses up max_attempts, or the next wait
   // would pass the deadline. Returns the last result; on give-up after a retryable
   // failure, its status keeps its code and payloads and the message says how many
-  // attempts were made over how long. Thread-safe.
+  // attempts were made over how long. When options().stop is requested after a
+  // retryable failure: kCancelled "stopping: ...", with the last failure. Thread-safe.
   template <typename Attempt>
   auto Run(Attempt&& attempt, const RetryObserver& observer = nullptr) const
       -> std::invoke_result_t<Attempt&> {
@@ -136,6 +144,7 @@ class RetryPolicy {
       const absl::Status status = StatusOf(result);
       if (status.ok() || !IsRetryable(status)) return result;
       const absl::Time now = clock_();
+      if (Stopped()) return Abandon(status, attempt_number, now - start);
       if (attempt_number >= options_.max_attempts) {
         return GiveUp(status, attempt_number, now - start,
                       "that was the last allowed attempt");
@@ -149,6 +158,7 @@ class RetryPolicy {
       }
       if (observer) observer(status, attempt_number, delay);
       sleeper_(delay);
+      if (Stopped()) return Abandon(status, attempt_number, clock_() - start);
     }
   }
 
@@ -159,6 +169,17 @@ class RetryPolicy {
   template <typename T>
   static const absl::Status& StatusOf(const absl::StatusOr<T>& result) {
     return result.status();
+  }
+
+  bool Stopped() const { return options_.stop != nullptr && options_.stop->stopped(); }
+
+  // Payloads such as Retry-After are left out: nothing is to be tried again now.
+  static absl::Status Abandon(const absl::Status& last, int attempts,
+                              absl::Duration elapsed) {
+    return absl::CancelledError(absl::StrCat(
+        "stopping: retry abandoned after ", attempts, " attempt(s) over ",
+        absl::FormatDuration(elapsed), " (a stop was requested); last failure: ",
+        absl::StatusCodeToString(last.code()), ": ", last.message()));
   }
 
   static absl::Status GiveUp(const absl::Status& last, int attempts,

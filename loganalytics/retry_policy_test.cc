@@ -1,6 +1,8 @@
 #include "loganalytics/retry_policy.h"
 
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -11,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loganalytics/query_error.h"
+#include "loganalytics/sleeper.h"
 
 namespace loganalytics {
 namespace {
@@ -137,6 +140,45 @@ TEST_F(RetryPolicyTest, DoesNotStartAWaitThatPassesTheDeadline) {
   EXPECT_THAT(std::string(s.message()),
               HasSubstr("gave up after 2 attempts over 30s (waiting 30s more would "
                         "pass the retry deadline of 45s): HTTP 429"));
+}
+
+// A stop request during the backoff (real time) ends the wait and the retries at once.
+TEST_F(RetryPolicyTest, AStopEndsTheWaitAndGivesUpWithCancelled) {
+  auto stop = std::make_shared<StopSignal>();
+  RetryOptions options;
+  options.initial_backoff = absl::Seconds(20);
+  options.stop = stop;
+  RetryPolicy retry(options, common::SystemClock(), InterruptibleSleeper(stop),
+                    [] { return 0.9; });  // the first wait would be 18 s
+  int calls = 0;
+  std::thread stopper([&] {
+    absl::SleepFor(absl::Milliseconds(200));
+    stop->Stop();
+  });
+  const absl::Time start = absl::Now();
+  absl::Status s = retry.Run([&] {
+    ++calls;
+    return absl::UnavailableError("KQL query \"SigninLogs\" page 3 failed: HTTP 503");
+  });
+  const absl::Duration took = absl::Now() - start;
+  stopper.join();
+  EXPECT_LT(took, absl::Seconds(2));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(s.code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("stopping: retry abandoned after 1 attempt(s)"));
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("last failure: UNAVAILABLE: KQL query \"SigninLogs\" page 3 failed: "
+                        "HTTP 503"));
+
+  // Already stopped: no wait at all after a failure; a success is still returned.
+  RetryPolicy stopped = Make(options);
+  calls = 0;
+  EXPECT_EQ(stopped.Run([&] { ++calls; return absl::UnavailableError("HTTP 503"); }).code(),
+            absl::StatusCode::kCancelled);
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(sleeps_.empty());
+  EXPECT_TRUE(stopped.Run([] { return absl::OkStatus(); }).ok());
 }
 
 TEST_F(RetryPolicyTest, RetryableCodes) {

@@ -257,6 +257,32 @@ TEST_F(ConnectorBinaryTest, SigtermDrainsThenARestartDeliversTheRest) {
   EXPECT_EQ(DeliveredItemIds().size(), 20000u) << "before the restart: " << before_restart;
 }
 
+// SIGTERM while Azure answers 5xx to every query: the retry of the page in hand would
+// wait and retry for up to 15 minutes; the stop ends its wait, nothing is delivered or
+// committed, and the process exits at once.
+TEST_F(ConnectorBinaryTest, SigtermDuringAnAzureOutageExitsPromptly) {
+  StartEngine();
+  AddRecords("SigninLogs", 50);
+  workspace_model::RandomFaults outage;
+  outage.server_error = 1.0;
+  model_.SetRandomFaults(outage);
+  auto process = Start({"run", "--config=" + WriteConfig(R"({"preset": "SigninLogs"})")});
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (model_.stats().server_errors < 1 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_GE(model_.stats().server_errors, 1);
+  absl::SleepFor(absl::Milliseconds(300));  // the retry is waiting now
+  const absl::Time signalled = absl::Now();
+  process->Signal(SIGTERM);
+  Result stopped = process->Wait(absl::Seconds(60));
+  EXPECT_LT(absl::Now() - signalled, absl::Seconds(5));
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_THAT(stopped.err, HasSubstr("stopping: retry abandoned after"));
+  EXPECT_THAT(stopped.out, HasSubstr("delivered 0 logs"));
+  EXPECT_EQ(engine_->received_count(), 0u);
+}
+
 TEST_F(ConnectorBinaryTest, ServesPrometheusCountersOnLoopback) {
   StartEngine();
   AddRecords("SigninLogs", 200);

@@ -41,6 +41,7 @@
 #include "common/json_log.h"
 #include "loganalytics/paginator.h"
 #include "loganalytics/query_client.h"
+#include "loganalytics/sleeper.h"
 #include "plugin_main/checkpoint_store.h"
 #include "plugin_main/config.h"
 #include "plugin_main/scheduler.h"
@@ -67,6 +68,10 @@ struct CollectorOptions {
   // How long a page's Logs may take to be taken and acknowledged by the sink.
   absl::Duration sink_deadline = absl::Minutes(2);
   common::Clock clock = common::SystemClock();
+  // When set, a stop request ends the paginator's retry waits (an Azure outage retries
+  // for up to 15 minutes): RunOnce returns kCancelled at once, commits nothing, and the
+  // page is read again at the next start.
+  std::shared_ptr<const loganalytics::StopSignal> stop;
 };
 
 class QueryCollector : public ScheduledTask {
@@ -107,6 +112,15 @@ class QueryCollector : public ScheduledTask {
       return outcome;
     }
     absl::StatusOr<loganalytics::Page> page = paginator_->NextPage();
+    if (!page.ok() && page.status().code() == absl::StatusCode::kCancelled &&
+        options_.stop != nullptr && options_.stop->stopped()) {
+      // Shutting down, not a failure of the workspace: no error count, no last_error.
+      outcome.status = page.status();
+      log_->Info("stopping: the page was not read; it will be read at the next start",
+                 {{"workspace", workspace_}, {"query", query_},
+                  {"reason", page.status().message()}});
+      return outcome;
+    }
     if (!page.ok()) {
       outcome.status = page.status();
       if (auto next = page.status().GetPayload(loganalytics::kNextAttemptPayload)) {
@@ -215,8 +229,14 @@ class QueryCollector : public ScheduledTask {
                                                  {"from", absl::FormatTime(start.ingestion_time)}});
     }
     start_cursor_ = start;
-    paginator_ = std::make_unique<loganalytics::Paginator>(client_, paginator_options_, start,
-                                                           options_.clock);
+    loganalytics::PaginatorOptions paginator_options = paginator_options_;
+    loganalytics::Sleeper sleeper = loganalytics::RealSleeper();
+    if (options_.stop != nullptr) {
+      paginator_options.retry.stop = options_.stop;
+      sleeper = loganalytics::InterruptibleSleeper(options_.stop);
+    }
+    paginator_ = std::make_unique<loganalytics::Paginator>(client_, paginator_options, start,
+                                                           options_.clock, sleeper);
     return absl::OkStatus();
   }
 

@@ -12,7 +12,7 @@
 //   service.Apply(settings);          // returns how many workspaces/queries failed to start
 //   service.Start();
 //   ...                               // SIGHUP: service.Apply(LoadSettings(...))
-//   service.Stop();                   // finishes the pages in hand
+//   service.Stop();                   // finishes the pages in hand, abandons retry waits
 //   sink->Close(absl::Now() + absl::Seconds(30));
 //
 // Problems with one workspace or query are logged and counted, never fatal to the others.
@@ -34,6 +34,7 @@
 #include "common/clock.h"
 #include "common/json_log.h"
 #include "loganalytics/identity_limiter.h"
+#include "loganalytics/sleeper.h"
 #include "plugin_main/checkpoint_store.h"
 #include "plugin_main/collector.h"
 #include "plugin_main/config.h"
@@ -84,9 +85,11 @@ class CollectorService {
           ++failed;
           continue;
         }
+        CollectorOptions collector_options;
+        collector_options.stop = stop_;
         auto collector = std::make_shared<QueryCollector>(
             ws.proto.name(), query.name, ws.poll_interval, ws.start_at, *options, parts->client,
-            sink_, store_, log_);
+            sink_, store_, log_, collector_options);
         if (it != collectors_.end()) {
           scheduler_.Remove(name);
           log_->Info("query restarted with new settings",
@@ -113,7 +116,14 @@ class CollectorService {
   }
 
   void Start() { scheduler_.Start(); }
-  void Stop() { scheduler_.Stop(); }
+  // Waits for the pages in hand to be delivered and checkpointed. A page still waiting
+  // to retry a failed request (an Azure outage: up to 15 minutes) is abandoned at once
+  // instead, and read again at the next start. Meant for shutdown: after it, failed
+  // requests are not retried even if Start() is called again.
+  void Stop() {
+    stop_->Stop();
+    scheduler_.Stop();
+  }
   bool WaitUntilIdle(absl::Time deadline) { return scheduler_.WaitUntilIdle(deadline); }
   size_t size() const {
     absl::MutexLock lock(&mu_);
@@ -161,6 +171,9 @@ class CollectorService {
   mutable absl::Mutex mu_;
   const std::shared_ptr<loganalytics::IdentityLimiterRegistry> limiters_ =
       std::make_shared<loganalytics::IdentityLimiterRegistry>();
+  // Shared by every collector: Stop() ends their retry waits.
+  const std::shared_ptr<loganalytics::StopSignal> stop_ =
+      std::make_shared<loganalytics::StopSignal>();
   std::unique_ptr<Runtime> runtime_;
   std::map<std::string, std::shared_ptr<QueryCollector>> collectors_;
   std::map<std::string, std::string> fingerprints_;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
@@ -14,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "loganalytics/paginator.h"
 #include "loganalytics/query_client.h"
+#include "loganalytics/sleeper.h"
 #include "testdata/fake_engine/fake_engine.h"
 #include "testdata/fake_engine/short_temp_dir.h"
 #include "testdata/workspace_model/model_transport.h"
@@ -79,7 +81,9 @@ class CollectorTest : public ::testing::Test {
     sink_ = std::shared_ptr<utmstack_sink::Sink>(std::move(*sink));
   }
 
-  std::shared_ptr<QueryCollector> MakeCollector(absl::Duration sink_deadline = absl::Seconds(20)) {
+  std::shared_ptr<QueryCollector> MakeCollector(
+      absl::Duration sink_deadline = absl::Seconds(20),
+      std::shared_ptr<const loganalytics::StopSignal> stop = nullptr) {
     loganalytics::PaginatorOptions options;
     options.workspace_id = kWorkspace;
     options.name = "SigninLogs";
@@ -92,6 +96,7 @@ class CollectorTest : public ::testing::Test {
     CollectorOptions collector_options;
     collector_options.clock = clock_.AsClock();
     collector_options.sink_deadline = sink_deadline;
+    collector_options.stop = std::move(stop);
     return std::make_shared<QueryCollector>("prod", "SigninLogs", absl::Minutes(1),
                                             clock_.Now() - absl::Hours(24), options, client_,
                                             sink_, store_, log_, collector_options);
@@ -209,6 +214,39 @@ TEST_F(CollectorTest, ThrottlingAndTruncationAreRetriedWithoutLoss) {
   std::set<std::string> unique(ids.begin(), ids.end());
   EXPECT_EQ(unique.size(), static_cast<size_t>(kRecords));
   EXPECT_GE(collector->stats().truncations, 1u);
+}
+
+// SIGTERM during an Azure outage: the page's request keeps failing with 5xx and the
+// retry policy would wait and retry for up to 15 minutes. A stop request ends the wait:
+// RunOnce returns kCancelled at once, and nothing is delivered or committed.
+TEST_F(CollectorTest, AStopDuringAnOutageEndsTheRetryWaitAndCommitsNothing) {
+  StartEngine();
+  workspace_model::RandomFaults outage;
+  outage.server_error = 1.0;  // every query: 500 or 503
+  model_.SetRandomFaults(outage);
+  auto stop = std::make_shared<loganalytics::StopSignal>();
+  auto collector = MakeCollector(absl::Seconds(20), stop);
+  TaskOutcome outcome;
+  std::thread run([&] { outcome = collector->RunOnce(); });
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (model_.stats().server_errors < 1 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_GE(model_.stats().server_errors, 1);
+  absl::SleepFor(absl::Milliseconds(100));  // the retry is waiting now
+  const absl::Time stopped_at = absl::Now();
+  stop->Stop();
+  run.join();
+  EXPECT_LT(absl::Now() - stopped_at, absl::Seconds(2));
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kCancelled) << outcome.status;
+  EXPECT_THAT(outcome.status.message(), HasSubstr("stopping: retry abandoned after"));
+  EXPECT_THAT(outcome.status.message(), HasSubstr("HTTP 50"));
+  EXPECT_EQ(engine_->received_count(), 0u);
+  auto saved = store_->Load("prod", "SigninLogs");
+  ASSERT_TRUE(saved.ok());
+  EXPECT_FALSE(saved->has_value()) << "nothing committed, no error recorded";
+  EXPECT_EQ(collector->stats().errors, 0u) << "shutting down is not an error";
+  EXPECT_EQ(collector->stats().rows, 0u);
 }
 
 }  // namespace
