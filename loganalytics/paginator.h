@@ -487,11 +487,9 @@ class Paginator {
       page.logs.push_back(std::move(log));
       return absl::OkStatus();
     };
-    // Read the body in place: simdjson needs SIMDJSON_PADDING readable bytes past the
-    // end, which the string's spare capacity usually already gives (else one copy).
-    response->body.reserve(response->body.size() + simdjson::SIMDJSON_PADDING);
-    absl::StatusOr<ConvertSummary> summary =
-        converter_.ConvertPadded(simdjson::padded_string_view(response->body), emit);
+    // Read the body in place (ConvertInPlace adds simdjson's padding to the string, and
+    // reads a large answer's rows window by window without copying them).
+    absl::StatusOr<ConvertSummary> summary = converter_.ConvertInPlace(&response->body, emit);
     if (!summary.ok()) {
       if (summary.status().code() == absl::StatusCode::kDataLoss) {
         return Incomplete(std::move(page), summary.status());
