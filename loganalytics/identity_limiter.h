@@ -19,6 +19,20 @@
 //   ... send the request; the permit is released when it goes out of scope ...
 //
 // Waiting for a free slot is not FIFO: whichever waiter looks first takes it.
+//
+// During a 429 storm a query may wait minutes for a permit; a process shutting down must
+// not. With IdentityLimiterOptions::stop, a stop request ends every wait for a permit
+// with kCancelled (pass InterruptibleSleeper(stop) as the sleeper, so that a wait for the
+// end of a pause or of the window ends at once too):
+//
+//   auto stop = std::make_shared<StopSignal>();
+//   IdentityLimiterOptions options;
+//   options.stop = stop;
+//   IdentityLimiterRegistry registry(options, common::SystemClock(),
+//                                    InterruptibleSleeper(stop));
+//   ...                                   // another thread, on SIGTERM:
+//   stop->Stop();                         // waiting Acquire calls return kCancelled
+//
 // Thread-safe.
 #ifndef LOGANALYTICS_IDENTITY_LIMITER_H_
 #define LOGANALYTICS_IDENTITY_LIMITER_H_
@@ -51,6 +65,13 @@ struct IdentityLimiterOptions {
   // Requests started within any `window`.
   int max_requests = 200;
   absl::Duration window = absl::Seconds(30);
+  // When set, a stop request makes Acquire give up its wait with kCancelled instead of
+  // waiting up to its deadline (minutes during a 429 storm) while the process shuts
+  // down. A slot that is free at once is still granted: only waiting is abandoned, as
+  // with RetryOptions::stop. Checked before and after each wait; a wait for a
+  // concurrency slot notices it within 20 ms, a wait for a pause or the window only when
+  // the sleeper is an InterruptibleSleeper of the same signal.
+  std::shared_ptr<const StopSignal> stop;
 };
 
 class IdentityLimiter {
@@ -104,9 +125,11 @@ class IdentityLimiter {
   // Waits for a slot and returns a Permit for one request. The limiter must outlive it.
   // Returns kResourceExhausted when no slot can be had by `deadline` (the status carries
   // kRetryAfterPayload when the limiter knows when the next slot frees: the end of a
-  // pause or of the window). Thread-safe.
+  // pause or of the window), and kCancelled "stopping: ..." when options().stop is
+  // requested while no slot is free. Thread-safe.
   absl::StatusOr<Permit> Acquire(absl::Time deadline) {
     absl::MutexLock lock(&mu_);
+    const absl::Time began = clock_();
     while (true) {
       const absl::Time now = clock_();
       while (!started_.empty() && started_.front() <= now - options_.window) {
@@ -123,6 +146,8 @@ class IdentityLimiter {
         ++granted_;
         return Permit(this);
       }
+      // No slot now: a stop ends the wait before it starts, and after each part of it.
+      if (Stopped()) return Abandoned(now, free_at, began);
       if (free_at > now) {
         // Paused or the window is full: the time of the next slot is known.
         if (free_at > deadline) return Exhausted(now, free_at, deadline);
@@ -162,6 +187,35 @@ class IdentityLimiter {
     return in_flight_ < options_.max_concurrent;
   }
 
+  bool Stopped() const { return options_.stop != nullptr && options_.stop->stopped(); }
+
+  std::string Name() const { return name_.empty() ? std::string("(unnamed)") : name_; }
+
+  // What keeps the next request from going out now.
+  std::string WhyNoSlot(absl::Time now, absl::Time free_at) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (paused_until_ > now) {
+      return absl::StrCat("requests are paused for ", absl::FormatDuration(free_at - now),
+                          " after Log Analytics answered 429");
+    }
+    if (free_at > now) {
+      return absl::StrCat(started_.size(), " requests already started in the last ",
+                          absl::FormatDuration(options_.window), "; the next slot frees in ",
+                          absl::FormatDuration(free_at - now));
+    }
+    return absl::StrCat(in_flight_, " queries are already running");
+  }
+
+  // No Retry-After payload: the caller is shutting down, not to try again later.
+  absl::Status Abandoned(absl::Time now, absl::Time free_at, absl::Time began) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return absl::CancelledError(absl::StrCat(
+        "stopping: waiting for a Log Analytics request slot abandoned after ",
+        absl::FormatDuration(std::max(absl::ZeroDuration(), now - began)),
+        " (a stop was requested; identity ", Name(), ": ", WhyNoSlot(now, free_at),
+        "); the request was not sent"));
+  }
+
   void ReleaseSlot() {
     absl::MutexLock lock(&mu_);
     --in_flight_;
@@ -169,21 +223,9 @@ class IdentityLimiter {
 
   absl::Status Exhausted(absl::Time now, absl::Time free_at, absl::Time deadline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::string why;
-    if (paused_until_ > now) {
-      why = absl::StrCat("requests are paused for ", absl::FormatDuration(free_at - now),
-                         " after Log Analytics answered 429");
-    } else if (free_at > now) {
-      why = absl::StrCat(started_.size(), " requests already started in the last ",
-                         absl::FormatDuration(options_.window),
-                         "; the next slot frees in ",
-                         absl::FormatDuration(free_at - now));
-    } else {
-      why = absl::StrCat(in_flight_, " queries are already running");
-    }
     absl::Status status = absl::ResourceExhaustedError(absl::StrCat(
-        "query budget of identity ", name_.empty() ? std::string("(unnamed)") : name_,
-        " exhausted: ", why, "; no slot by the deadline ",
+        "query budget of identity ", Name(), " exhausted: ", WhyNoSlot(now, free_at),
+        "; no slot by the deadline ",
         absl::FormatDuration(std::max(absl::ZeroDuration(), deadline - now)),
         " from now; the budget (", options_.max_concurrent, " concurrent, ",
         options_.max_requests, " per ", absl::FormatDuration(options_.window),
@@ -210,7 +252,8 @@ class IdentityLimiter {
 
 // One IdentityLimiter per identity, keyed by (tenant id, client id), compared without
 // regard to case (they are GUIDs). The binary creates one registry and hands
-// `Get(...)` to every query client of that identity.
+// `Get(...)` to every query client of that identity. Every limiter gets the registry's
+// options (options.stop included) and sleeper.
 // Thread-safe.
 class IdentityLimiterRegistry {
  public:

@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loganalytics/query_error.h"
+#include "loganalytics/sleeper.h"
 
 namespace loganalytics {
 namespace {
@@ -153,6 +154,90 @@ TEST(IdentityLimiterTest, PauseAfter429HoldsEveryone) {
   EXPECT_EQ(RetryAfter(refused.status()), absl::Seconds(12));
   ASSERT_TRUE(limiter.Acquire(t0 + absl::Minutes(1)).ok());
   EXPECT_EQ(clock.Now(), t0 + absl::Seconds(12));
+}
+
+// Every slot taken and a query waiting for one (up to 3 minutes in production): a stop
+// request ends the wait at once, and no permit is handed out.
+TEST(IdentityLimiterTest, AStopEndsAWaitForAConcurrencySlotWithCancelled) {
+  auto stop = std::make_shared<StopSignal>();
+  IdentityLimiterOptions options;
+  options.stop = stop;
+  IdentityLimiter limiter(options, common::SystemClock(), InterruptibleSleeper(stop),
+                          "client c1 in tenant t1");
+  std::vector<IdentityLimiter::Permit> held;
+  for (int i = 0; i < 4; ++i) held.push_back(*limiter.Acquire(absl::Now()));
+  absl::Status waited;
+  absl::Duration took;
+  std::thread waiter([&] {
+    const absl::Time start = absl::Now();
+    waited = limiter.Acquire(absl::Now() + absl::Minutes(3)).status();
+    took = absl::Now() - start;
+  });
+  absl::SleepFor(absl::Milliseconds(200));  // the waiter is waiting now
+  stop->Stop();
+  waiter.join();
+  EXPECT_GE(took, absl::Milliseconds(150)) << "it did wait for a slot before the stop";
+  EXPECT_LT(took, absl::Seconds(2));
+  EXPECT_EQ(waited.code(), absl::StatusCode::kCancelled) << waited;
+  EXPECT_THAT(std::string(waited.message()),
+              HasSubstr("stopping: waiting for a Log Analytics request slot abandoned after"));
+  EXPECT_THAT(std::string(waited.message()),
+              HasSubstr("identity client c1 in tenant t1: 4 queries are already running"));
+  EXPECT_FALSE(RetryAfter(waited).has_value()) << "nothing to retry while stopping";
+  EXPECT_EQ(limiter.granted(), 4);
+  EXPECT_EQ(limiter.in_flight(), 4);
+}
+
+// Paused for minutes after a 429: with the interruptible sleeper, a stop ends the wait
+// for the end of the pause at once.
+TEST(IdentityLimiterTest, AStopEndsAWaitForTheEndOfAPauseWithCancelled) {
+  auto stop = std::make_shared<StopSignal>();
+  IdentityLimiterOptions options;
+  options.stop = stop;
+  IdentityLimiterRegistry registry(options, common::SystemClock(), InterruptibleSleeper(stop));
+  std::shared_ptr<IdentityLimiter> limiter = registry.Get("t1", "c1");
+  limiter->PauseUntil(absl::Now() + absl::Minutes(3));
+  absl::Status waited;
+  absl::Duration took;
+  std::thread waiter([&] {
+    const absl::Time start = absl::Now();
+    waited = limiter->Acquire(absl::Now() + absl::Minutes(5)).status();
+    took = absl::Now() - start;
+  });
+  absl::SleepFor(absl::Milliseconds(200));
+  stop->Stop();
+  waiter.join();
+  EXPECT_GE(took, absl::Milliseconds(150));
+  EXPECT_LT(took, absl::Seconds(2));
+  EXPECT_EQ(waited.code(), absl::StatusCode::kCancelled) << waited;
+  EXPECT_THAT(std::string(waited.message()),
+              HasSubstr("stopping: waiting for a Log Analytics request slot abandoned"));
+  EXPECT_THAT(std::string(waited.message()), HasSubstr("after Log Analytics answered 429"));
+  EXPECT_EQ(limiter->granted(), 0);
+}
+
+// Once stopped, a request that would have to wait is refused without waiting; one that
+// finds a free slot still goes (only waits are abandoned).
+TEST(IdentityLimiterTest, AfterAStopOnlyAFreeSlotIsGranted) {
+  common::FakeClock clock;
+  auto stop = std::make_shared<StopSignal>();
+  stop->Stop();
+  IdentityLimiterOptions options;
+  options.stop = stop;
+  options.max_requests = 2;
+  std::vector<absl::Duration> sleeps;
+  IdentityLimiter limiter(options, clock.AsClock(), [&](absl::Duration d) {
+    sleeps.push_back(d);
+    clock.Advance(d);
+  });
+  ASSERT_TRUE(limiter.Acquire(clock.Now()).ok());
+  ASSERT_TRUE(limiter.Acquire(clock.Now()).ok());
+  absl::StatusOr<IdentityLimiter::Permit> third = limiter.Acquire(absl::InfiniteFuture());
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kCancelled) << third.status();
+  EXPECT_THAT(std::string(third.status().message()),
+              HasSubstr("2 requests already started in the last 30s"));
+  EXPECT_TRUE(sleeps.empty());
+  EXPECT_EQ(limiter.granted(), 2);
 }
 
 TEST(IdentityLimiterTest, PermitMovesAndReleasesOnce) {

@@ -421,7 +421,8 @@ class Paginator {
   //   kDeadlineExceeded, kResourceExhausted after the RetryPolicy gave up: as
   //   QueryClient::Query says.
   //   kCancelled         options.retry.stop was requested while a request was being
-  //                      retried (nothing of the page is delivered)
+  //                      retried, or the client's limiter was stopped while the request
+  //                      waited for a permit (nothing of the page is delivered)
   // Not thread-safe.
   absl::StatusOr<Page> NextPage() {
     const absl::Time now = clock_();

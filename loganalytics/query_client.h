@@ -15,7 +15,9 @@
 // converter reports it and the paginator re-reads the page smaller.
 //
 // When an IdentityLimiter is given, every request holds one of its permits while it
-// runs, and a 429 with Retry-After pauses that identity's requests for as long.
+// runs, and a 429 with Retry-After pauses that identity's requests for as long. A stop
+// request on the limiter (IdentityLimiterOptions::stop) ends a wait for a permit with
+// kCancelled, which RetryPolicy does not retry.
 //
 // The client depends only on the http::HttpTransport and azure_auth::TokenCredential
 // interfaces; the binary passes the curl transport and a cached credential.
@@ -140,6 +142,8 @@ class QueryClient {
   //   kPermissionDenied   no Log Analytics Reader on the workspace
   //   kNotFound           no such workspace
   //   kResourceExhausted  throttled (kRetryAfterPayload), or no limiter permit in time
+  //   kCancelled          the limiter's options.stop was requested while the query
+  //                       waited for a permit ("stopping: ..."; nothing was sent)
   //   kUnavailable        network failure or 5xx; kDeadlineExceeded: 504 or timeout
   //   kOutOfRange         the answer was larger than request.max_response_bytes
   //   kInternal           200 with an empty body (a proxy stripped Content-Type)

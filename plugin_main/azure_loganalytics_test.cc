@@ -283,6 +283,56 @@ TEST_F(ConnectorBinaryTest, SigtermDuringAnAzureOutageExitsPromptly) {
   EXPECT_EQ(engine_->received_count(), 0u);
 }
 
+// The same for `backfill`: some pages are in, then Azure answers 5xx to every query.
+// SIGTERM ends the retry wait of the page in hand at once; that page commits nothing,
+// the checkpoint stays at the last acknowledged page, stderr says how to resume, and
+// running the same command again resumes there.
+TEST_F(ConnectorBinaryTest, SigtermDuringAnAzureOutageEndsABackfillPromptly) {
+  StartEngine();
+  constexpr size_t kRecords = 30000;  // pages of 10000, 10000, 20000 rows
+  AddRecords("SigninLogs", kRecords);
+  const std::vector<std::string> backfill = {
+      "backfill", "--config=" + WriteConfig(R"({"preset": "SigninLogs"})"),
+      "--workspace=prod", "--query=SigninLogs",
+      "--since=" + absl::FormatTime(absl::RFC3339_full, absl::Now() - absl::Hours(3),
+                                    absl::UTCTimeZone())};
+  auto process = Start(backfill);
+  ASSERT_TRUE(engine_->WaitForCount(1, absl::Seconds(30)));
+  // The first page is on its way to the engine; every query from now on fails.
+  workspace_model::RandomFaults outage;
+  outage.server_error = 1.0;
+  model_.SetRandomFaults(outage);
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (model_.stats().server_errors < 1 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_GE(model_.stats().server_errors, 1);
+  absl::SleepFor(absl::Milliseconds(300));  // the retry is waiting now
+  const absl::Time signalled = absl::Now();
+  process->Signal(SIGTERM);
+  Result stopped = process->Wait(absl::Seconds(60));
+  EXPECT_LT(absl::Now() - signalled, absl::Seconds(5));
+  EXPECT_EQ(stopped.exit_code, 1) << stopped.err;
+  EXPECT_THAT(stopped.err, HasSubstr("stopping: retry abandoned after"));
+  EXPECT_THAT(stopped.err, HasSubstr("backfill: stopped by SIGTERM; nothing after the last "
+                                     "acknowledged page was committed: run the same backfill "
+                                     "command again to resume from "));
+  EXPECT_THAT(stopped.err, HasSubstr("(checkpoint prod/SigninLogs@backfill)"));
+  const uint64_t acknowledged = engine_->received_count();
+  EXPECT_GE(acknowledged, 10000u);
+  EXPECT_LT(acknowledged, kRecords);
+  EXPECT_THAT(ReadFile(dir_.Path("state/prod.SigninLogs@backfill.json")),
+              HasSubstr(absl::StrCat("\"rows_delivered\": ", acknowledged)))
+      << "the checkpoint is at the last acknowledged page";
+
+  // Azure is back: the same command reads on from the checkpoint, not from --since.
+  model_.SetRandomFaults(workspace_model::RandomFaults());
+  Result rest = Run(backfill);
+  EXPECT_EQ(rest.exit_code, 0) << rest.err;
+  EXPECT_EQ(DeliveredItemIds().size(), kRecords);
+  EXPECT_LT(engine_->received_count() - acknowledged, kRecords) << "resumed, not started over";
+}
+
 TEST_F(ConnectorBinaryTest, ServesPrometheusCountersOnLoopback) {
   StartEngine();
   AddRecords("SigninLogs", 200);

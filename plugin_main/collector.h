@@ -21,7 +21,9 @@
 // table, kUnauthenticated, kPermissionDenied, kResourceExhausted, kUnavailable, ...), the
 // sink's (kDeadlineExceeded: the page was not acknowledged in time), the checkpoint
 // store's (kDataLoss for a corrupt checkpoint, kResourceExhausted for a full disk). In
-// every case the unconfirmed page is read again.
+// every case the unconfirmed page is read again. kCancelled when CollectorOptions::stop
+// ended a retry or limiter wait: not counted as an error, and the page is read again at
+// the next start.
 #ifndef PLUGIN_MAIN_COLLECTOR_H_
 #define PLUGIN_MAIN_COLLECTOR_H_
 
@@ -70,7 +72,9 @@ struct CollectorOptions {
   common::Clock clock = common::SystemClock();
   // When set, a stop request ends the paginator's retry waits (an Azure outage retries
   // for up to 15 minutes): RunOnce returns kCancelled at once, commits nothing, and the
-  // page is read again at the next start.
+  // page is read again at the next start. The client's limiter should stop with the
+  // same signal (StoppableLimiters in runtime.h): its kCancelled for a wait for a
+  // permit is then taken the same way, not as an error.
   std::shared_ptr<const loganalytics::StopSignal> stop;
 };
 

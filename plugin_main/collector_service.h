@@ -12,7 +12,8 @@
 //   service.Apply(settings);          // returns how many workspaces/queries failed to start
 //   service.Start();
 //   ...                               // SIGHUP: service.Apply(LoadSettings(...))
-//   service.Stop();                   // finishes the pages in hand, abandons retry waits
+//   service.Stop();                   // finishes the pages in hand, abandons retry and
+//                                     // limiter waits
 //   sink->Close(absl::Now() + absl::Seconds(30));
 //
 // Problems with one workspace or query are logged and counted, never fatal to the others.
@@ -117,9 +118,10 @@ class CollectorService {
 
   void Start() { scheduler_.Start(); }
   // Waits for the pages in hand to be delivered and checkpointed. A page still waiting
-  // to retry a failed request (an Azure outage: up to 15 minutes) is abandoned at once
-  // instead, and read again at the next start. Meant for shutdown: after it, failed
-  // requests are not retried even if Start() is called again.
+  // to retry a failed request (an Azure outage: up to 15 minutes) or for a permit of its
+  // identity's limiter (a 429 storm: up to 3 minutes) is abandoned at once instead, and
+  // read again at the next start. Meant for shutdown: after it, failed requests are not
+  // retried and busy limiters are not waited for, even if Start() is called again.
   void Stop() {
     stop_->Stop();
     scheduler_.Stop();
@@ -169,11 +171,12 @@ class CollectorService {
   std::shared_ptr<CheckpointStore> store_;
   Scheduler scheduler_;
   mutable absl::Mutex mu_;
-  const std::shared_ptr<loganalytics::IdentityLimiterRegistry> limiters_ =
-      std::make_shared<loganalytics::IdentityLimiterRegistry>();
-  // Shared by every collector: Stop() ends their retry waits.
+  // Shared by every collector and limiter: Stop() ends their retry and permit waits.
+  // Declared before limiters_, which is built with it.
   const std::shared_ptr<loganalytics::StopSignal> stop_ =
       std::make_shared<loganalytics::StopSignal>();
+  const std::shared_ptr<loganalytics::IdentityLimiterRegistry> limiters_ =
+      StoppableLimiters(stop_);
   std::unique_ptr<Runtime> runtime_;
   std::map<std::string, std::shared_ptr<QueryCollector>> collectors_;
   std::map<std::string, std::string> fingerprints_;

@@ -8,11 +8,13 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "loganalytics/identity_limiter.h"
 #include "loganalytics/paginator.h"
 #include "loganalytics/query_client.h"
 #include "loganalytics/sleeper.h"
@@ -247,6 +249,50 @@ TEST_F(CollectorTest, AStopDuringAnOutageEndsTheRetryWaitAndCommitsNothing) {
   EXPECT_FALSE(saved->has_value()) << "nothing committed, no error recorded";
   EXPECT_EQ(collector->stats().errors, 0u) << "shutting down is not an error";
   EXPECT_EQ(collector->stats().rows, 0u);
+}
+
+// A 429 storm has every request slot of the identity taken: the page's query waits for a
+// permit (up to 3 minutes). A stop ends that wait as it ends a retry wait: RunOnce
+// returns kCancelled at once, nothing is sent, delivered or committed, and it is no
+// error.
+TEST_F(CollectorTest, AStopEndsAWaitForALimiterPermitAndCommitsNothing) {
+  StartEngine();
+  auto stop = std::make_shared<loganalytics::StopSignal>();
+  loganalytics::IdentityLimiterOptions limiter_options;
+  limiter_options.stop = stop;
+  auto limiter = std::make_shared<loganalytics::IdentityLimiter>(
+      limiter_options, common::SystemClock(), loganalytics::InterruptibleSleeper(stop),
+      "client app-1 in tenant t1");
+  std::vector<loganalytics::IdentityLimiter::Permit> held;  // the other queries' requests
+  for (int i = 0; i < limiter_options.max_concurrent; ++i) {
+    held.push_back(*limiter->Acquire(absl::Now()));
+  }
+  loganalytics::QueryClientOptions client_options;
+  client_options.query_host = "https://api.loganalytics.io";
+  client_options.limiter = limiter;
+  client_ = std::make_shared<loganalytics::QueryClient>(
+      std::make_shared<workspace_model::ModelTransport>(&model_),
+      std::make_shared<StaticCredential>(), client_options);
+  auto collector = MakeCollector(absl::Seconds(20), stop);
+  TaskOutcome outcome;
+  std::thread run([&] { outcome = collector->RunOnce(); });
+  absl::SleepFor(absl::Milliseconds(300));  // waiting for a permit now
+  EXPECT_EQ(model_.stats().queries, 0);
+  const absl::Time stopped_at = absl::Now();
+  stop->Stop();
+  run.join();
+  EXPECT_LT(absl::Now() - stopped_at, absl::Seconds(2));
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kCancelled) << outcome.status;
+  EXPECT_THAT(std::string(outcome.status.message()),
+              HasSubstr("no query slot: stopping: waiting for a Log Analytics request slot "
+                        "abandoned"));
+  EXPECT_EQ(model_.stats().queries, 0);
+  EXPECT_EQ(engine_->received_count(), 0u);
+  auto saved = store_->Load("prod", "SigninLogs");
+  ASSERT_TRUE(saved.ok());
+  EXPECT_FALSE(saved->has_value()) << "nothing committed, no error recorded";
+  EXPECT_EQ(collector->stats().errors, 0u) << "shutting down is not an error";
+  EXPECT_EQ(collector->stats().throttles, 0u);
 }
 
 }  // namespace

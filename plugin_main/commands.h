@@ -11,18 +11,22 @@
 //   return plugin_main::RunCommand("/etc/azure-la/config.json", /*once=*/false, context);
 //
 // RunCommand installs handlers for SIGTERM/SIGINT (drain and exit) and SIGHUP (reload the
-// config file); call it from the main thread.
+// config file); BackfillCommand ends at any of them, leaving its checkpoint at the last
+// acknowledged page. Call them from the main thread.
 #ifndef PLUGIN_MAIN_COMMANDS_H_
 #define PLUGIN_MAIN_COMMANDS_H_
 
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,7 +35,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/json_log.h"
+#include "loganalytics/sleeper.h"
 #include "plugin_main/checkpoint_store.h"
 #include "plugin_main/collector.h"
 #include "plugin_main/collector_service.h"
@@ -80,6 +86,46 @@ inline int WaitForSignal(const sigset_t& set, absl::Duration timeout) {
   int sig = sigtimedwait(&set, nullptr, &ts);
   return sig > 0 ? sig : 0;
 }
+
+inline const char* SignalName(int sig) {
+  switch (sig) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
+    default: return "a signal";
+  }
+}
+
+// Takes the first of `set` (blocked by BlockServiceSignals) on a thread of its own and
+// requests `stop`: the main thread may be deep in a retry wait or a limiter wait of the
+// page in hand, which only the stop ends. Stops listening when destroyed.
+class StopOnSignal {
+ public:
+  StopOnSignal(const sigset_t& set, std::shared_ptr<loganalytics::StopSignal> stop)
+      : thread_([this, set, stop = std::move(stop)] {
+          while (!done_.load()) {
+            // A short timeout, so that the destructor does not wait long for the thread.
+            if (int sig = WaitForSignal(set, absl::Milliseconds(50)); sig != 0) {
+              signal_.store(sig);
+              stop->Stop();
+              return;
+            }
+          }
+        }) {}
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+  ~StopOnSignal() {
+    done_.store(true);
+    thread_.join();
+  }
+  // The signal taken, or 0.
+  int signal() const { return signal_.load(); }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::atomic<int> signal_{0};
+  std::thread thread_;  // last: starts once the flags above exist
+};
 
 // Prometheus text for the counters of every (workspace, query) and of the engine sink.
 inline std::string RenderPrometheus(
@@ -469,7 +515,9 @@ inline int CheckCommand(const std::string& config_path, const CommandContext& co
 // `backfill`: reads one workspace/query from `since` up to now into the engine, with
 // progress on stderr (window, rows, rate, ETA). It keeps its own checkpoint
 // ("<query>@backfill") so an interrupted backfill resumes, and leaves the service's
-// cursor alone.
+// cursor alone. SIGTERM, SIGINT or SIGHUP end it promptly, even while the page in hand
+// waits to retry an Azure outage or for a limiter permit (that page commits nothing),
+// with exit code 1 and a line saying where the checkpoint is and how to resume.
 inline int BackfillCommand(const std::string& config_path, const std::string& workspace,
                            const std::string& query_name, const std::string& since,
                            const CommandContext& context) {
@@ -504,7 +552,10 @@ inline int BackfillCommand(const std::string& config_path, const std::string& wo
     return 2;
   }
   log->set_level(common::ParseLogLevel(settings->log_level));
-  Runtime runtime(*settings, log);
+  // One stop for the retry waits, the limiter waits and the loop below; a signal
+  // requests it (see StopOnSignal).
+  auto stop = std::make_shared<loganalytics::StopSignal>();
+  Runtime runtime(*settings, log, common::SystemClock(), StoppableLimiters(stop));
   auto parts = runtime.Workspace(*ws);
   auto options = parts.ok() ? runtime.PaginatorOptionsFor(*ws, *query)
                             : absl::StatusOr<loganalytics::PaginatorOptions>(parts.status());
@@ -528,8 +579,32 @@ inline int BackfillCommand(const std::string& config_path, const std::string& wo
   }
   std::shared_ptr<utmstack_sink::Sink> sink(std::move(*engine));
   const std::string checkpoint_name = absl::StrCat(query->name, "@backfill");
+  CollectorOptions collector_options;
+  collector_options.stop = stop;
   QueryCollector collector(ws->proto.name(), checkpoint_name, ws->poll_interval, start, *options,
-                           parts->client, sink, store, log);
+                           parts->client, sink, store, log, collector_options);
+  commands_internal::StopOnSignal on_signal(signals, stop);
+  // Says where a resumed backfill will start: the saved checkpoint is the last page the
+  // engine acknowledged (the page in hand, if any, committed nothing).
+  auto report_stop = [&] {
+    const char* signal_name = commands_internal::SignalName(on_signal.signal());
+    auto saved = store->Load(ws->proto.name(), checkpoint_name);
+    if (saved.ok() && saved->has_value()) {
+      std::fprintf(context.log_out,
+                   "backfill: stopped by %s; nothing after the last acknowledged page was "
+                   "committed: run the same backfill command again to resume from %s "
+                   "(checkpoint %s/%s)\n",
+                   signal_name,
+                   absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", (*saved)->ingestion_time,
+                                    absl::UTCTimeZone()).c_str(),
+                   ws->proto.name().c_str(), checkpoint_name.c_str());
+    } else {
+      std::fprintf(context.log_out,
+                   "backfill: stopped by %s before any page was acknowledged: run the same "
+                   "backfill command again to start from %s\n",
+                   signal_name, since.c_str());
+    }
+  };
   const absl::Time began = absl::Now();
   const absl::Time horizon = began - ws->settle_delay;
   absl::Time last_progress = absl::InfinitePast();
@@ -557,6 +632,13 @@ inline int BackfillCommand(const std::string& config_path, const std::string& wo
                            : absl::FormatDuration(absl::Trunc(absl::Seconds(eta),
                                                               absl::Seconds(1))).c_str());
     }
+    if (outcome.status.ok() && !outcome.more_available) break;  // caught up
+    if (stop->stopped()) {
+      // Also when RunOnce returned kCancelled for the stop: that is no failure.
+      report_stop();
+      exit_code = 1;
+      break;
+    }
     if (!outcome.status.ok()) {
       if (++failures >= 10 || outcome.status.code() == absl::StatusCode::kNotFound ||
           outcome.status.code() == absl::StatusCode::kPermissionDenied ||
@@ -570,16 +652,14 @@ inline int BackfillCommand(const std::string& config_path, const std::string& wo
       absl::Duration wait = outcome.retry_after > absl::ZeroDuration()
                                 ? outcome.retry_after
                                 : absl::Seconds(1) * (1 << std::min(failures, 6));
-      if (commands_internal::WaitForSignal(signals, wait) != 0) break;
+      if (stop->WaitFor(wait)) {
+        report_stop();
+        exit_code = 1;
+        break;
+      }
       continue;
     }
     failures = 0;
-    if (!outcome.more_available) break;
-    if (int sig = commands_internal::WaitForSignal(signals, absl::ZeroDuration()); sig != 0) {
-      std::fprintf(context.log_out, "backfill: interrupted; run it again to resume\n");
-      exit_code = 1;
-      break;
-    }
   }
   absl::Status closed = sink->Close(absl::Now() + context.drain_deadline);
   if (!closed.ok()) exit_code = 1;

@@ -38,6 +38,7 @@
 #include "loganalytics/paginator.h"
 #include "loganalytics/presets.h"
 #include "loganalytics/query_client.h"
+#include "loganalytics/sleeper.h"
 #include "plugin_main/config.h"
 #include "plugin_main/logging_transport.h"
 
@@ -49,6 +50,19 @@ struct WorkspaceParts {
   std::shared_ptr<loganalytics::QueryClient> client;
   azure_auth::CloudSettings cloud;
 };
+
+// A limiter registry (default budgets, real time) whose waits for a permit end with
+// kCancelled when `stop` is requested: during a 429 storm a query can wait minutes for a
+// permit, and a process shutting down must not. Pass the same signal as
+// CollectorOptions::stop, so that the collector takes the kCancelled for a stop, not an
+// error.
+inline std::shared_ptr<loganalytics::IdentityLimiterRegistry> StoppableLimiters(
+    std::shared_ptr<const loganalytics::StopSignal> stop) {
+  loganalytics::IdentityLimiterOptions options;
+  options.stop = stop;
+  return std::make_shared<loganalytics::IdentityLimiterRegistry>(
+      options, common::SystemClock(), loganalytics::InterruptibleSleeper(stop));
+}
 
 class Runtime {
  public:
