@@ -18,10 +18,13 @@
 //   close_after = K        end each stream with UNAVAILABLE after reading K Logs on it
 //                          (acks already due are sent first; later Logs in flight are
 //                          dropped, as when an engine's worker fails)
-//   read_delay = d         slow reader: sleep d after each Log, so HTTP/2 flow control
-//                          pushes back on the client
+//   read_delay = d         slow reader: wait d after each Log before reading the next,
+//                          so HTTP/2 flow control pushes back on the client
 //   Stop() / Start()       the engine disappears (socket file removed) and comes back
 //                          on the same path with a new server; records are kept
+//
+// Input streams are served from one completion-queue thread with gRPC's asynchronous
+// API, so that the engine keeps up with the fastest client the benchmark measures.
 //
 // Acks are sent only after the acked Log is in the record (and the record file has
 // been flushed to the OS), so "acked implies recorded" holds, as it would for a real
@@ -60,6 +63,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -68,6 +72,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "grpcpp/alarm.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/plugins.grpc.pb.h"
 #include "proto/plugins.pb.h"
@@ -95,7 +100,7 @@ struct FakeEngineOptions {
   absl::Duration ack_idle_flush = absl::InfiniteDuration();
   // K > 0: end each stream with UNAVAILABLE after reading K Logs on it.
   int close_after = 0;
-  // Sleep this long after reading each Log (slow reader).
+  // Wait this long after reading each Log before reading the next (slow reader).
   absl::Duration read_delay = absl::ZeroDuration();
 };
 
@@ -151,8 +156,15 @@ class FakeEngine {
     // window, so a pipelined client is not held back by window updates.
     builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
     builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 4 << 20);
+    std::unique_ptr<grpc::ServerCompletionQueue> cq = builder.AddCompletionQueue();
     std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
     if (server == nullptr) {
+      // A completion queue is destroyed only once shut down and drained.
+      cq->Shutdown();
+      void* tag;
+      bool ok;
+      while (cq->Next(&tag, &ok)) {
+      }
       return absl::UnavailableError(
           absl::StrCat("fake engine could not listen on unix://", path,
                        ": is the directory writable and the path free?"));
@@ -162,6 +174,8 @@ class FakeEngine {
       socket_dev_ = st.st_dev;
       socket_ino_ = st.st_ino;
     }
+    streams_ = std::make_unique<InputStreams>(state_, service.get(), std::move(cq));
+    streams_->Start();
     service_ = std::move(service);
     server_ = std::move(server);
     return absl::OkStatus();
@@ -177,10 +191,14 @@ class FakeEngine {
       absl::MutexLock lock(&state_->mu);
       state_->stopping.store(true);
     }
+    streams_->BeginStop();
     server_->Shutdown(std::chrono::system_clock::now());
     server_->Wait();
+    streams_->Join();
+    // The server goes before the queue it was built with.
     server_.reset();
     service_.reset();
+    streams_.reset();
     const std::string& path = state_->options.socket_path;
     struct stat st;
     if (::stat(path.c_str(), &st) == 0 && st.st_dev == socket_dev_ &&
@@ -312,7 +330,7 @@ class FakeEngine {
     std::atomic<int64_t> read_delay_ns;
 
     mutable absl::Mutex mu;
-    // Stop() has begun; read by the ack writers without taking `mu`.
+    // Stop() has begun; read by the stream thread without taking `mu`.
     std::atomic<bool> stopping{false};
     std::unique_ptr<utmstack_sink::JsonLinesSink> record ABSL_GUARDED_BY(mu);
     std::vector<plugins::Log> logs ABSL_GUARDED_BY(mu);
@@ -324,7 +342,8 @@ class FakeEngine {
     int streams_started ABSL_GUARDED_BY(mu) = 0;
     int active_streams ABSL_GUARDED_BY(mu) = 0;
 
-    void Record(const plugins::Log& log, int stream) {
+    // Returns received_count including this Log.
+    uint64_t Record(const plugins::Log& log, int stream) {
       absl::MutexLock lock(&mu);
       ++received_count;
       if (options.keep_received) {
@@ -332,152 +351,18 @@ class FakeEngine {
         log_streams.push_back(stream);
       }
       if (record != nullptr) (void)record->Send(log, absl::InfiniteFuture());
+      return received_count;
     }
   };
 
-  // Writes the acks of one Input stream from a thread of its own, so reading goes on
-  // while acks wait for their time (ack_delay, ack_idle_flush) or for flow control.
-  class AckWriter {
-   public:
-    AckWriter(std::shared_ptr<State> state,
-              grpc::ServerReaderWriter<plugins::Ack, plugins::Log>* stream)
-        : state_(std::move(state)), stream_(stream), thread_([this] { Run(); }) {}
-    ~AckWriter() { Finish(/*drain=*/false); }
+  // Input is served asynchronously (below); Notify, rare and never benchmarked, stays
+  // synchronous.
+  using AsyncInputService =
+      plugins::Engine::WithAsyncMethod_Input<plugins::Engine::Service>;
 
-    // Called by the reader for the `count`th Log of the stream.
-    void OnLog(const std::string& id, uint64_t count) {
-      const int every = state_->ack_every.load();
-      const absl::Time now = absl::Now();
-      absl::MutexLock lock(&mu_);
-      if (every > 0 && count % static_cast<uint64_t>(every) == 0) {
-        queue_.push_back({id, now + FromNanos(state_->ack_delay_ns.load())});
-        has_tail_ = false;
-        kick_ = true;
-      } else {
-        tail_id_ = id;
-        tail_time_ = now;
-        has_tail_ = every > 1;
-        kick_ = kick_ || has_tail_;
-      }
-    }
-
-    // Ends the writer. With `drain`, acks still queued are written first (waiting for
-    // their time); without, only those already due are.
-    void Finish(bool drain) {
-      {
-        absl::MutexLock lock(&mu_);
-        if (finished_) return;
-        finished_ = true;
-        drain_ = drain;
-      }
-      thread_.join();
-    }
-
-   private:
-    struct Pending {
-      std::string id;
-      absl::Time due;
-    };
-
-    void Run() {
-      std::vector<std::string> batch;
-      absl::MutexLock lock(&mu_);
-      while (true) {
-        kick_ = false;
-        const absl::Time now = absl::Now();
-        const bool stopping = state_->stopping.load();
-        const absl::Duration idle = FromNanos(state_->ack_idle_flush_ns.load());
-        if (has_tail_ && idle != absl::InfiniteDuration() && now >= tail_time_ + idle) {
-          queue_.push_back({tail_id_, now});
-          has_tail_ = false;
-        }
-        while (!queue_.empty() && queue_.front().due <= now) {
-          batch.push_back(std::move(queue_.front().id));
-          queue_.pop_front();
-        }
-        if (!batch.empty()) {
-          mu_.Unlock();
-          const bool ok = WriteAcks(batch);
-          batch.clear();
-          mu_.Lock();
-          if (!ok) return;  // the stream is gone
-          continue;
-        }
-        if (stopping || (finished_ && (!drain_ || queue_.empty()))) return;
-        absl::Time wake = absl::InfiniteFuture();
-        if (!queue_.empty()) wake = queue_.front().due;
-        if (has_tail_ && idle != absl::InfiniteDuration()) {
-          wake = std::min(wake, tail_time_ + idle);
-        }
-        // Bounded so that Stop() is noticed without a signal from it.
-        wake = std::min(wake, now + absl::Milliseconds(50));
-        mu_.AwaitWithDeadline(absl::Condition(this, &AckWriter::HasWork), wake);
-      }
-    }
-
-    // New acks were queued, the idle timer was re-armed, or Finish() was called;
-    // everything else that wakes the writer is a deadline.
-    bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return finished_ || kick_; }
-
-    // Writes one Ack per id, coalesced: all but the last with the buffer hint.
-    bool WriteAcks(const std::vector<std::string>& ids) {
-      // The acked Logs must be readable in the record before the client hears of them.
-      if (!state_->options.record_path.empty()) {
-        absl::MutexLock lock(&state_->mu);
-        if (state_->record != nullptr)
-          (void)state_->record->Flush(absl::InfiniteFuture());
-      }
-      plugins::Ack ack;
-      for (size_t i = 0; i < ids.size(); ++i) {
-        ack.set_lastid(ids[i]);
-        grpc::WriteOptions options;
-        // The stream's first write carries the response headers; gRPC 1.51 does not
-        // complete a buffered (hinted) write of headers until a later flush, which a
-        // synchronous writer never issues, so that one goes out unbuffered.
-        if (i + 1 < ids.size() && headers_sent_) options.set_buffer_hint();
-        if (!stream_->Write(ack, options)) return false;
-        headers_sent_ = true;
-      }
-      absl::MutexLock lock(&state_->mu);
-      state_->acked_count += ids.size();
-      if (state_->options.keep_received) {
-        state_->acked.insert(state_->acked.end(), ids.begin(), ids.end());
-      }
-      return true;
-    }
-
-    const std::shared_ptr<State> state_;
-    grpc::ServerReaderWriter<plugins::Ack, plugins::Log>* const stream_;
-    absl::Mutex mu_;
-    std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
-    std::string tail_id_ ABSL_GUARDED_BY(mu_);
-    absl::Time tail_time_ ABSL_GUARDED_BY(mu_);
-    bool has_tail_ ABSL_GUARDED_BY(mu_) = false;
-    bool kick_ ABSL_GUARDED_BY(mu_) = false;
-    bool finished_ ABSL_GUARDED_BY(mu_) = false;
-    bool drain_ ABSL_GUARDED_BY(mu_) = false;
-    bool headers_sent_ = false;  // only the writer thread uses it
-    std::thread thread_;
-  };
-
-  class Service final : public plugins::Engine::Service {
+  class Service final : public AsyncInputService {
    public:
     explicit Service(std::shared_ptr<State> state) : state_(std::move(state)) {}
-
-    grpc::Status Input(
-        grpc::ServerContext* /*context*/,
-        grpc::ServerReaderWriter<plugins::Ack, plugins::Log>* stream) override {
-      int number;
-      {
-        absl::MutexLock lock(&state_->mu);
-        number = ++state_->streams_started;
-        ++state_->active_streams;
-      }
-      grpc::Status status = Serve(number, stream);
-      absl::MutexLock lock(&state_->mu);
-      --state_->active_streams;
-      return status;
-    }
 
     grpc::Status Notify(
         grpc::ServerContext* /*context*/,
@@ -496,35 +381,378 @@ class FakeEngine {
     }
 
    private:
-    grpc::Status Serve(int number,
-                       grpc::ServerReaderWriter<plugins::Ack, plugins::Log>* stream) {
-      AckWriter acks(state_, stream);
-      plugins::Log log;
-      uint64_t count = 0;
-      while (stream->Read(&log)) {
-        ++count;
-        state_->Record(log, number);
-        const int64_t delay_ns = state_->read_delay_ns.load();
-        if (delay_ns > 0) absl::SleepFor(absl::Nanoseconds(delay_ns));
-        acks.OnLog(log.id(), count);
-        const int close_after = state_->close_after.load();
-        if (close_after > 0 && count >= static_cast<uint64_t>(close_after)) {
-          acks.Finish(/*drain=*/false);
-          return grpc::Status(
-              grpc::StatusCode::UNAVAILABLE,
-              absl::StrCat("fake engine: closing the stream after ", count, " logs"));
+    const std::shared_ptr<State> state_;
+  };
+
+  // Serves every Input stream of one server run from a single completion-queue thread.
+  // The synchronous API blocks a thread on each Read and each Write (two threads per
+  // stream, so that reading goes on while acks wait), and the hand-offs between them
+  // made the engine, not the client, the limit of the throughput benchmark. Each stream
+  // has at most one Read and one Write in flight; waits (ack_delay, ack_idle_flush,
+  // read_delay) are alarms on the same queue, so reading goes on while acks wait.
+  //
+  // Only the queue thread touches a Stream once that thread runs. A Stream is freed
+  // when none of its operations or alarms is outstanding and it has either finished or
+  // been given up (cancelled by the client, or the engine stopping); every tag handed
+  // to gRPC comes back once, also after a server Shutdown (then with ok = false), so
+  // each Stream is freed exactly once and never while gRPC may return one of its tags.
+  class InputStreams {
+   public:
+    InputStreams(std::shared_ptr<State> state, Service* service,
+                 std::unique_ptr<grpc::ServerCompletionQueue> cq)
+        : state_(std::move(state)), service_(service), cq_(std::move(cq)) {}
+    InputStreams(const InputStreams&) = delete;
+    InputStreams& operator=(const InputStreams&) = delete;
+    ~InputStreams() {
+      // Everything still here has no operation left: the queue was drained.
+      for (Stream* stream : streams_) delete stream;
+    }
+
+    void Start() {
+      RequestStream();
+      thread_ = std::thread([this] { Run(); });
+    }
+
+    // Called with `stopping` set, before the server shuts down: the server waits for
+    // every call to be released, and a stream waiting only on its own alarm would
+    // never notice the cancellation, so the queue thread gives them all up first.
+    void BeginStop() {
+      stop_alarm_.Set(cq_.get(), std::chrono::system_clock::now(), &stop_event_);
+    }
+
+    // Called after the server has shut down: drains the queue and ends the thread.
+    void Join() {
+      cq_->Shutdown();
+      thread_.join();
+    }
+
+   private:
+    enum Kind {
+      kStarted,
+      kRead,
+      kWritten,
+      kFinished,
+      kAckDue,
+      kIdleCheck,
+      kReadDelay,
+      kStop,
+      kKinds
+    };
+
+    struct Stream;
+    // The tag of one kind of operation of one stream.
+    struct Event {
+      Stream* stream;
+      Kind kind;
+    };
+
+    struct Timer {
+      grpc::Alarm alarm;
+      bool armed = false;      // set, its tag not back yet
+      bool cancelled = false;  // Cancel() called since it was set
+    };
+
+    struct Pending {
+      std::string id;
+      absl::Time due;
+      uint64_t recorded;  // received_count once its Log was recorded
+    };
+
+    struct Stream {
+      Stream() {
+        for (int k = 0; k < kKinds; ++k) events[k] = Event{this, static_cast<Kind>(k)};
+      }
+      grpc::ServerContext context;
+      grpc::ServerAsyncReaderWriter<plugins::Ack, plugins::Log> io{&context};
+      Event events[kKinds];
+      int outstanding = 0;  // operations and alarms whose tag is not back yet
+      int number = 0;
+      uint64_t count = 0;  // Logs read
+      plugins::Log log;    // the Read in flight, or the Log waiting out read_delay
+      uint64_t log_recorded = 0;
+      plugins::Ack ack;
+      std::string writing_id;
+      std::deque<Pending> queue;
+      Pending tail;
+      bool has_tail = false;
+      absl::Time tail_time;
+      Timer ack_timer, idle_timer, read_timer;
+      bool started = false;  // a client call is bound to it
+      bool counted_active = false;
+      bool read_ended = false;  // the client half-closed (or the call broke)
+      bool closing = false;     // close_after reached: no more reads
+      uint64_t closed_after = 0;
+      bool writing = false;
+      bool headers_sent = false;
+      bool finishing = false;  // Finish() called
+      bool finished = false;   // and its tag is back
+      bool given_up = false;   // cancelled; only waiting for tags
+    };
+
+    void Run() {
+      void* tag = nullptr;
+      bool ok = false;
+      while (cq_->Next(&tag, &ok)) {
+        Event* event = static_cast<Event*>(tag);
+        if (event->kind == kStop) {
+          std::vector<Stream*> streams(streams_.begin(), streams_.end());
+          for (Stream* stream : streams) {
+            if (!stream->started) continue;  // fails by itself with the server
+            Advance(stream);
+            MaybeFree(stream);
+          }
+          continue;
+        }
+        Stream* stream = event->stream;
+        --stream->outstanding;
+        Handle(stream, event->kind, ok);
+        MaybeFree(stream);
+      }
+    }
+
+    void Handle(Stream* s, Kind kind, bool ok) {
+      switch (kind) {
+        case kStarted:
+          if (!ok) {  // the server is shutting down
+            s->given_up = true;
+            return;
+          }
+          if (!state_->stopping.load()) RequestStream();
+          s->started = true;
+          {
+            absl::MutexLock lock(&state_->mu);
+            s->number = ++state_->streams_started;
+            ++state_->active_streams;
+          }
+          s->counted_active = true;
+          StartRead(s);
+          Advance(s);
+          return;
+        case kRead: {
+          if (!ok) {
+            s->read_ended = true;
+            Advance(s);
+            return;
+          }
+          ++s->count;
+          s->log_recorded = state_->Record(s->log, s->number);
+          if (s->given_up) return;
+          const int64_t delay_ns = state_->read_delay_ns.load();
+          if (delay_ns > 0 && !state_->stopping.load()) {
+            Arm(s, &s->read_timer, kReadDelay, absl::Now() + absl::Nanoseconds(delay_ns));
+            return;
+          }
+          AfterLog(s);
+          return;
+        }
+        case kReadDelay:
+          Fired(&s->read_timer);
+          if (!ok || s->given_up) return;
+          AfterLog(s);
+          return;
+        case kWritten:
+          s->writing = false;
+          if (!ok) {
+            GiveUp(s);  // the stream is gone
+            return;
+          }
+          {
+            absl::MutexLock lock(&state_->mu);
+            ++state_->acked_count;
+            if (state_->options.keep_received) state_->acked.push_back(s->writing_id);
+          }
+          Advance(s);
+          return;
+        case kFinished:
+          s->finished = true;
+          return;
+        case kAckDue:
+          Fired(&s->ack_timer);
+          Advance(s);
+          return;
+        case kIdleCheck:
+          Fired(&s->idle_timer);
+          Advance(s);
+          return;
+        case kStop:
+        case kKinds:
+          return;
+      }
+    }
+
+    void RequestStream() {
+      Stream* s = new Stream();
+      streams_.insert(s);
+      ++s->outstanding;
+      service_->RequestInput(&s->context, &s->io, cq_.get(), cq_.get(),
+                             &s->events[kStarted]);
+    }
+
+    void StartRead(Stream* s) {
+      ++s->outstanding;
+      s->io.Read(&s->log, &s->events[kRead]);
+    }
+
+    // The Log in `s->log` has been recorded and its read_delay is over.
+    void AfterLog(Stream* s) {
+      const int every = state_->ack_every.load();
+      const absl::Time now = absl::Now();
+      if (every > 0 && s->count % static_cast<uint64_t>(every) == 0) {
+        s->queue.push_back(Pending{
+            s->log.id(), now + FromNanos(state_->ack_delay_ns.load()), s->log_recorded});
+        s->has_tail = false;
+      } else {
+        s->tail = Pending{s->log.id(), now, s->log_recorded};
+        s->tail_time = now;
+        s->has_tail = every > 1;
+      }
+      const int close_after = state_->close_after.load();
+      if (close_after > 0 && s->count >= static_cast<uint64_t>(close_after)) {
+        s->closing = true;
+        s->closed_after = s->count;
+      } else {
+        StartRead(s);
+      }
+      Advance(s);
+    }
+
+    // Decides what the stream does next after any of its events.
+    void Advance(Stream* s) {
+      if (s->finishing || s->given_up) return;
+      if (state_->stopping.load()) {
+        GiveUp(s);
+        return;
+      }
+      const absl::Time now = absl::Now();
+      const absl::Duration idle = FromNanos(state_->ack_idle_flush_ns.load());
+      if (s->has_tail && idle != absl::InfiniteDuration() && now >= s->tail_time + idle) {
+        s->tail.due = now;
+        s->queue.push_back(std::move(s->tail));
+        s->has_tail = false;
+      }
+      if (!s->writing && !s->queue.empty() && s->queue.front().due <= now) {
+        WriteFront(s, now);
+      }
+      if (!s->writing) {
+        // Acks not due yet are dropped, as by an engine whose worker failed.
+        if (s->closing) {
+          Finish(s, grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                 absl::StrCat("fake engine: closing the stream after ",
+                                              s->closed_after, " logs")));
+          return;
+        }
+        // The tail is not acked at the end: acks go on the stream.
+        if (s->read_ended && s->queue.empty()) {
+          Finish(s, grpc::Status::OK);
+          return;
+        }
+        if (!s->queue.empty()) Arm(s, &s->ack_timer, kAckDue, s->queue.front().due);
+      }
+      if (s->has_tail) {
+        // Bounded so that an idle flush set (or shortened) later is noticed.
+        absl::Time check = now + absl::Milliseconds(50);
+        if (idle != absl::InfiniteDuration())
+          check = std::min(check, s->tail_time + idle);
+        Arm(s, &s->idle_timer, kIdleCheck, check);
+      }
+    }
+
+    void WriteFront(Stream* s, absl::Time now) {
+      Pending ack = std::move(s->queue.front());
+      s->queue.pop_front();
+      // The acked Log must be readable in the record before the client hears of it.
+      FlushRecordThrough(ack.recorded);
+      s->ack.set_lastid(ack.id);
+      s->writing_id = std::move(ack.id);
+      grpc::WriteOptions options;
+      // Coalesce acks due together. The stream's first write carries the response
+      // headers, and gRPC 1.51 holds hinted headers until a later flush, so that one
+      // goes out unbuffered.
+      if (s->headers_sent && !s->queue.empty() && s->queue.front().due <= now) {
+        options.set_buffer_hint();
+      }
+      s->headers_sent = true;
+      s->writing = true;
+      ++s->outstanding;
+      s->io.Write(s->ack, options, &s->events[kWritten]);
+    }
+
+    void FlushRecordThrough(uint64_t recorded) {
+      if (state_->options.record_path.empty() || recorded <= flushed_through_) return;
+      absl::MutexLock lock(&state_->mu);
+      if (state_->record != nullptr) (void)state_->record->Flush(absl::InfiniteFuture());
+      flushed_through_ = state_->received_count;
+    }
+
+    // Only with no Write (and no Read) in flight.
+    void Finish(Stream* s, const grpc::Status& status) {
+      s->finishing = true;
+      NoLongerActive(s);
+      CancelTimers(s);
+      ++s->outstanding;
+      s->io.Finish(status, &s->events[kFinished]);
+    }
+
+    // Ends a stream that is broken or being stopped: its call is cancelled so that
+    // the operations in flight come back.
+    void GiveUp(Stream* s) {
+      if (s->given_up || s->finishing) return;
+      s->given_up = true;
+      NoLongerActive(s);
+      CancelTimers(s);
+      if (s->started) s->context.TryCancel();
+    }
+
+    void NoLongerActive(Stream* s) {
+      if (!s->counted_active) return;
+      s->counted_active = false;
+      absl::MutexLock lock(&state_->mu);
+      --state_->active_streams;
+    }
+
+    void Arm(Stream* s, Timer* timer, Kind kind, absl::Time deadline) {
+      if (timer->armed) return;  // its event re-evaluates
+      timer->armed = true;
+      timer->cancelled = false;
+      ++s->outstanding;
+      timer->alarm.Set(cq_.get(), absl::ToChronoTime(deadline), &s->events[kind]);
+    }
+
+    static void Fired(Timer* timer) {
+      timer->armed = false;
+      timer->cancelled = false;
+    }
+
+    static void CancelTimers(Stream* s) {
+      for (Timer* timer : {&s->ack_timer, &s->idle_timer, &s->read_timer}) {
+        if (timer->armed && !timer->cancelled) {
+          timer->cancelled = true;
+          timer->alarm.Cancel();
         }
       }
-      acks.Finish(/*drain=*/true);
-      return grpc::Status::OK;
+    }
+
+    void MaybeFree(Stream* s) {
+      if (s->outstanding > 0 || !(s->finished || s->given_up)) return;
+      streams_.erase(s);
+      delete s;
     }
 
     const std::shared_ptr<State> state_;
+    Service* const service_;
+    const std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+    // Only the queue thread uses these once it runs.
+    std::unordered_set<Stream*> streams_;
+    uint64_t flushed_through_ = 0;
+    grpc::Alarm stop_alarm_;
+    Event stop_event_{nullptr, kStop};
+    std::thread thread_;
   };
 
   const std::shared_ptr<State> state_;
   mutable absl::Mutex lifecycle_mu_;
   std::unique_ptr<Service> service_ ABSL_GUARDED_BY(lifecycle_mu_);
+  std::unique_ptr<InputStreams> streams_ ABSL_GUARDED_BY(lifecycle_mu_);
   std::unique_ptr<grpc::Server> server_ ABSL_GUARDED_BY(lifecycle_mu_);
   dev_t socket_dev_ ABSL_GUARDED_BY(lifecycle_mu_) = 0;
   ino_t socket_ino_ ABSL_GUARDED_BY(lifecycle_mu_) = 0;

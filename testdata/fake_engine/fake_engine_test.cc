@@ -240,6 +240,110 @@ TEST_F(FakeEngineTest, StopRemovesTheSocketAndStartComesBackOnTheSamePath) {
   client.context.TryCancel();
 }
 
+TEST_F(FakeEngineTest, StopEndsStreamsThatWaitOnlyForTheirTimers) {
+  FakeEngineOptions options = Options();
+  options.ack_delay = absl::Seconds(30);
+  FakeEngine engine(options);
+  ASSERT_TRUE(engine.Start().ok());
+  Client waiting_acks(engine.target());
+  ASSERT_TRUE(waiting_acks.stream->Write(MakeLog(0)));
+  ASSERT_TRUE(waiting_acks.stream->WritesDone());  // only the ack is left to wait for
+  ASSERT_TRUE(engine.WaitForCount(1, absl::Seconds(10)));
+  engine.set_read_delay(absl::Seconds(30));
+  Client slow_read(engine.target());
+  ASSERT_TRUE(slow_read.stream->Write(MakeLog(1)));
+  ASSERT_TRUE(engine.WaitForCount(2, absl::Seconds(10)));
+  EXPECT_EQ(engine.active_streams(), 2);
+
+  const absl::Time start = absl::Now();
+  engine.Stop();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(engine.active_streams(), 0);
+  EXPECT_EQ(engine.acked_count(), 0u);
+  plugins::Ack ack;
+  EXPECT_FALSE(waiting_acks.stream->Read(&ack));
+  EXPECT_FALSE(waiting_acks.stream->Finish().ok());
+  EXPECT_FALSE(slow_read.stream->Read(&ack));
+  EXPECT_FALSE(slow_read.stream->Finish().ok());
+
+  engine.set_ack_delay(absl::ZeroDuration());
+  engine.set_read_delay(absl::ZeroDuration());
+  ASSERT_TRUE(engine.Start().ok());
+  Client client(engine.target());
+  ASSERT_TRUE(client.stream->Write(MakeLog(2)));
+  ASSERT_TRUE(client.stream->Read(&ack));
+  EXPECT_EQ(ack.lastid(), "l2");
+  EXPECT_EQ(engine.streams_started(), 3);
+  client.context.TryCancel();
+}
+
+TEST_F(FakeEngineTest, CloseAfterDropsAcksNotDueYet) {
+  FakeEngineOptions options = Options();
+  options.close_after = 2;
+  options.ack_delay = absl::Seconds(30);
+  FakeEngine engine(options);
+  ASSERT_TRUE(engine.Start().ok());
+  Client client(engine.target());
+  ASSERT_TRUE(client.stream->Write(MakeLog(0)));
+  ASSERT_TRUE(client.stream->Write(MakeLog(1)));
+  const absl::Time start = absl::Now();
+  plugins::Ack ack;
+  EXPECT_FALSE(client.stream->Read(&ack));
+  EXPECT_EQ(client.stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_EQ(engine.acked_count(), 0u);
+}
+
+TEST_F(FakeEngineTest, PipelinedLogsAreAllAckedInOrderAndTheStreamEnds) {
+  FakeEngineOptions options = Options();
+  options.record_path = dir_.Path("record.jsonl");
+  FakeEngine engine(options);
+  ASSERT_TRUE(engine.Start().ok());
+  Client client(engine.target());
+  constexpr int kLogs = 5000;
+  std::thread writer([&] {
+    for (int i = 0; i < kLogs; ++i) {
+      grpc::WriteOptions write_options;
+      if (i % 64 != 63) write_options.set_buffer_hint();
+      if (!client.stream->Write(MakeLog(i), write_options)) return;
+    }
+    client.stream->WritesDone();
+  });
+  std::vector<std::string> acks;
+  plugins::Ack ack;
+  while (client.stream->Read(&ack)) acks.push_back(ack.lastid());
+  writer.join();
+  EXPECT_TRUE(client.stream->Finish().ok());
+  ASSERT_EQ(acks.size(), static_cast<size_t>(kLogs));
+  for (int i = 0; i < kLogs; ++i) ASSERT_EQ(acks[i], absl::StrCat("l", i));
+  EXPECT_EQ(engine.acked_ids(), acks);
+  EXPECT_EQ(engine.received_ids(), acks);
+  EXPECT_EQ(engine.active_streams(), 0);
+  // Acked implies recorded: every line is in the file without an extra flush.
+  std::ifstream in(options.record_path);
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  EXPECT_EQ(lines, kLogs);
+}
+
+TEST_F(FakeEngineTest, ACancelledStreamIsNoLongerActive) {
+  FakeEngineOptions options = Options();
+  options.ack_every = 0;
+  FakeEngine engine(options);
+  ASSERT_TRUE(engine.Start().ok());
+  Client client(engine.target());
+  ASSERT_TRUE(client.stream->Write(MakeLog(0)));
+  ASSERT_TRUE(engine.WaitForCount(1, absl::Seconds(10)));
+  EXPECT_EQ(engine.active_streams(), 1);
+  client.context.TryCancel();
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (engine.active_streams() > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(engine.active_streams(), 0);
+  EXPECT_EQ(engine.streams_started(), 1);
+}
+
 TEST_F(FakeEngineTest, NotifyMessagesAreKeptAndAcked) {
   FakeEngine engine(Options());
   ASSERT_TRUE(engine.Start().ok());
