@@ -22,10 +22,9 @@
 // Records can become queryable a little after their ingestion time. The paginator
 // stays `settle` behind now, and re-reads an `overlap` before the cursor on every page,
 // dropping the rows it delivered already (it remembers the keys of the rows delivered
-// within the overlap, at most `max_recent`; the take grows by the remembered rows the
-// page's range re-reads, so new rows always fit). A record becoming visible more than
-// settle + overlap after its ingestion time can be missed; widen them for sources known
-// to be slower.
+// within the overlap, at most `max_recent`; the take grows by that many rows so new
+// rows always fit). A record becoming visible more than settle + overlap after its
+// ingestion time can be missed; widen them for sources known to be slower.
 //
 // A new Paginator has no memory of what an earlier process delivered. By default
 // (reread_overlap_on_start) its first pages read the overlap before the saved cursor
@@ -46,16 +45,6 @@
 // call reads the same range again. After `grow_after` complete pages in a row the page
 // size doubles again, up to max_page_rows. Transient failures (429, 5xx, 504) are
 // retried with the RetryPolicy before NextPage gives up.
-//
-// A busy table can hold more rows within the overlap than one answer may carry (Azure's
-// row or size cap). The remembered rows are part of every take, so halving the page size
-// cannot make such a page fit. The paginator then splits the overlap off (see
-// Incomplete()): pages read strictly after the cursor, and the overlap is re-read in
-// pages of its own (overlap_only) that walk behind the cursor, each row once, as it
-// becomes older than settle + overlap. The net is as wide: a record visible within
-// settle + overlap of its ingestion is still caught, only later (up to an eighth of the
-// overlap after that) than by a re-read with every page. Once the overlap fits in one
-// page again, pages re-read it as before.
 //
 // A table that does not exist in the workspace (yet) is reported once as kNotFound
 // with kNextAttemptPayload; calls before that time return kNotFound at once (with
@@ -78,11 +67,10 @@
 //   }
 //
 // Status codes: NextPage returns kNotFound (table missing; reported once), kDataLoss
-// (truncated even at min_page_rows read strictly after the cursor), kInvalidArgument
-// (KQL rejected, answer unreadable), and the query client's kUnauthenticated,
-// kPermissionDenied, kUnavailable, kDeadlineExceeded, kResourceExhausted once the
-// RetryPolicy gave up. Commit returns kFailedPrecondition for a page not read from the
-// current cursor.
+// (truncated even at min_page_rows), kInvalidArgument (KQL rejected, answer unreadable),
+// and the query client's kUnauthenticated, kPermissionDenied, kUnavailable,
+// kDeadlineExceeded, kResourceExhausted once the RetryPolicy gave up. Commit returns
+// kFailedPrecondition for a page not read from the current cursor.
 //
 // Not thread-safe: one Paginator per (workspace, query), used from one thread at a
 // time. Different paginators may share a QueryClient.
@@ -91,7 +79,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <set>
@@ -252,10 +239,8 @@ struct Page {
   // True: the answer was full (or incomplete), so more rows may be waiting now.
   bool more_available = false;
   absl::Status partial_error;
-  // The take of this page's query (page rows + remembered rows), and of it the rows
-  // already delivered that the page's range re-reads (the overlap).
+  // The take of this page's query (page rows + remembered rows).
   int64_t take = 0;
-  int64_t remembered = 0;
   // Rows in the answer, and of those the ones dropped as already delivered.
   size_t rows_read = 0;
   size_t duplicates = 0;
@@ -265,18 +250,9 @@ struct Page {
   std::string kql;
   std::string timespan;
 
-  // True: the page re-read only a part of the overlap behind the cursor (the overlap is
-  // split off, see the top); logs holds the rows that became visible there late, and
-  // next_cursor is the cursor itself.
-  bool overlap_only = false;
-
   // For Commit(): the cursor the page was read from and the delivered rows' keys.
   Cursor base_cursor;
-  Cursor lower;               // the range's lower bound
   bool overlap_read = false;  // this page re-read the overlap
-  // overlap_only: the part of the overlap that was re-read, (split_from, split_to].
-  Cursor split_from;
-  Cursor split_to;
   absl::Time read_at;
   std::vector<Cursor> delivered;
 };
@@ -316,12 +292,8 @@ class Paginator {
     std::string kql;
     std::string timespan;
     int64_t take = 0;
-    int64_t remembered = 0;        // of the take: delivered rows the range re-reads
     bool nothing_to_read = false;  // the cursor is already at the settle horizon
     bool overlap_read = false;     // the lower bound lies before the cursor
-    bool overlap_only = false;     // a page of the split-off overlap (see the top)
-    Cursor lower;                  // exclusive (inclusive of its time without _ItemId)
-    Cursor upper;                  // overlap_only: the last position re-read
   };
   absl::StatusOr<Plan> PlanPage(absl::Time now) const {
     Plan plan;
@@ -334,36 +306,22 @@ class Paginator {
     const bool overlap_due = options_.overlap_every <= absl::ZeroDuration() ||
                              now - last_overlap_read_ >= options_.overlap_every;
     if (options_.overlap == absl::ZeroDuration() || !overlap_due) lower = cursor_;
-    if (split_) {
-      // The part of the overlap that has become old enough first, so the rows waiting
-      // for their re-read stay few; then rows after the cursor.
-      plan.upper = SplitEnd(cursor_, now);
-      plan.overlap_only = SplitDue(split_pos_, plan.upper, cursor_);
-      lower = plan.overlap_only ? split_pos_ : cursor_;
-    }
     plan.overlap_read = lower < cursor_;
     if (!options_.has_item_id) {
       // Without a tie-breaker the bound is a time, inclusive.
       lower = Cursor::StartAt(lower.ingestion_time);
     }
-    plan.lower = lower;
     if (lower.ingestion_time > horizon) {
       plan.nothing_to_read = true;
       return plan;
     }
     std::string where_lower;
-    // The remembered rows this range reads again: they come back and are dropped, so
-    // the take must leave room for them. Only those after the bound count: a page that
-    // reads strictly after the cursor re-reads none, and counting them all would make
-    // its answer hit the row cap for nothing.
-    auto first_reread = recent_.upper_bound(lower);
     if (lower.ingestion_time != absl::InfinitePast()) {
       const std::string t = loganalytics_internal::DatetimeLiteral(lower.ingestion_time);
       absl::StatusOr<std::string> id = loganalytics_internal::QuoteString(lower.item_id);
       if (!options_.has_item_id || lower.item_id.empty() || !id.ok()) {
         // Inclusive of the bound's time; rows delivered there are in recent_ and dropped.
         where_lower = absl::StrCat("\n| where _IngestionTime >= ", t);
-        first_reread = recent_.lower_bound(Cursor::StartAt(lower.ingestion_time));
       } else {
         where_lower = absl::StrCat("\n| where _IngestionTime > ", t,
                                    " or (_IngestionTime == ", t, " and _ItemId > ", *id, ")");
@@ -371,37 +329,10 @@ class Paginator {
       plan.timespan = loganalytics_internal::FormatTimespan(
           lower.ingestion_time - options_.lookback, horizon + options_.future_margin);
     }
-    std::string where_upper;
-    if (plan.overlap_only) {
-      // A part of the overlap: its remembered rows come back and are dropped, and the
-      // take does not grow by them (that is what would not fit). A full answer ends
-      // the part early: the next one starts after its last row.
-      const std::string t = loganalytics_internal::DatetimeLiteral(plan.upper.ingestion_time);
-      if (plan.upper.item_id.empty()) {
-        // Rows at exactly the bound's time are left to the next part (without _ItemId
-        // to the pages after the cursor, which read its time again).
-        where_upper = absl::StrCat("\n| where _IngestionTime < ", t);
-      } else {
-        where_upper = absl::StrCat(
-            "\n| where _IngestionTime < ", t, " or (_IngestionTime == ", t,
-            " and _ItemId <= ", *loganalytics_internal::QuoteString(plan.upper.item_id), ")");
-      }
-      // Only remembered rows before an inclusive lower bound need room: the rows at its
-      // time (without _ItemId, or with one that cannot be written into KQL).
-      auto reread_end =
-          options_.has_item_id
-              ? recent_.upper_bound(lower)
-              : recent_.lower_bound(
-                    Cursor::StartAt(lower.ingestion_time + absl::Nanoseconds(1)));
-      // (first_reread is upper_bound(lower) for an exclusive bound, so none then.)
-      plan.remembered = static_cast<int64_t>(std::distance(first_reread, reread_end));
-    } else {
-      plan.remembered = static_cast<int64_t>(std::distance(first_reread, recent_.end()));
-    }
-    plan.take = page_rows_ + plan.remembered;
+    plan.take = page_rows_ + static_cast<int64_t>(recent_.size());
     plan.kql = absl::StrCat(
         options_.base_query, "\n| extend _IngestionTime = ingestion_time()",
-        options_.has_item_id ? ", _ItemId = _ItemId" : "", where_lower, where_upper,
+        options_.has_item_id ? ", _ItemId = _ItemId" : "", where_lower,
         "\n| where _IngestionTime <= ", loganalytics_internal::DatetimeLiteral(horizon),
         "\n| order by _IngestionTime asc", options_.has_item_id ? ", _ItemId asc" : "",
         "\n| take ", plan.take);
@@ -413,9 +344,7 @@ class Paginator {
   //   kNotFound          the base query's table is not in the workspace (payloads
   //                      kMissingTablePayload, kNextAttemptPayload; repeats before that
   //                      time also kAlreadyReportedPayload, without a query)
-  //   kDataLoss          the answer stays truncated even at min_page_rows (read
-  //                      after the cursor: returned again until it fits; a part of the
-  //                      split-off overlap: returned once, the next call goes on)
+  //   kDataLoss          the answer stays truncated even at min_page_rows
   //   kInvalidArgument   the KQL is rejected, or the answer is not a valid answer
   //   kUnauthenticated, kPermissionDenied, and the retryable kUnavailable,
   //   kDeadlineExceeded, kResourceExhausted after the RetryPolicy gave up: as
@@ -437,12 +366,7 @@ class Paginator {
     page.kql = plan->kql;
     page.timespan = plan->timespan;
     page.take = plan->take;
-    page.remembered = plan->remembered;
     page.overlap_read = plan->overlap_read;
-    page.overlap_only = plan->overlap_only;
-    page.lower = plan->lower;
-    page.split_from = split_pos_;
-    page.split_to = plan->upper;
     page.read_at = now;
 
     ++pages_asked_;
@@ -466,7 +390,6 @@ class Paginator {
     // Convert; keep the rows that are new.
     absl::Status row_error;
     Cursor last = cursor_;
-    Cursor last_read = page.lower;  // every row, repeats too
     auto emit = [&](plugins::Log&& log, const RowMeta& meta) -> absl::Status {
       ++page.rows_read;
       absl::StatusOr<absl::Time> t = loganalytics_internal::ParseDatetime(meta.ingestion_time);
@@ -478,7 +401,6 @@ class Paginator {
       Cursor position{*t, std::string(meta.item_id.empty() ? absl::string_view(log.id())
                                                            : meta.item_id)};
       if (!options_.has_item_id) position.item_id = log.id();
-      if (last_read < position) last_read = position;
       if (recent_keys_.contains(position.item_id)) {
         ++page.duplicates;
         return absl::OkStatus();
@@ -503,23 +425,8 @@ class Paginator {
     if (!summary->partial_error.ok()) return Incomplete(std::move(page), summary->partial_error);
 
     page.complete = true;
-    const bool full = static_cast<int64_t>(page.rows_read) >= page.take;
-    page.more_available = full;
+    page.more_available = static_cast<int64_t>(page.rows_read) >= page.take;
     page.next_cursor = options_.has_item_id ? last : Cursor::StartAt(last.ingestion_time);
-    if (page.overlap_only) {
-      // Late rows lie before the cursor, which stays. A full answer covered the part
-      // up to its last row only.
-      page.next_cursor = cursor_;
-      if (full) {
-        page.split_to = options_.has_item_id ? last_read
-                                             : Cursor::StartAt(last_read.ingestion_time);
-      }
-      page.more_available = true;  // a page after the cursor follows
-    } else if (split_) {
-      page.more_available = full || SplitDue(SplitPosAfter(page),
-                                             SplitEnd(page.next_cursor, now), page.next_cursor);
-    }
-    if (split_) split_fits_ = std::max(split_fits_, static_cast<int64_t>(page.rows_read));
     if (++complete_in_a_row_ >= options_.grow_after) {
       page_rows_ = std::min(options_.max_page_rows, page_rows_ * 2);
       complete_in_a_row_ = 0;
@@ -539,23 +446,13 @@ class Paginator {
           " but the cursor is at ", cursor_.ToJson(), "; read the page again"));
     }
     if (!page.complete) return absl::OkStatus();
-    if (page.overlap_only && (!split_ || page.split_from != split_pos_)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "KQL query \"", options_.name, "\" on workspace ", options_.workspace_id,
-          ": the page to commit re-read a part of the overlap that is no longer next; "
-          "read the page again"));
-    }
     for (const Cursor& key : page.delivered) {
       if (recent_keys_.insert(key.item_id).second) recent_.insert(key);
     }
-    if (split_) {
-      split_pos_ = page.overlap_only ? std::max(split_pos_, page.split_to) : SplitPosAfter(page);
-    }
     cursor_ = page.next_cursor;
     ++pages_committed_;
-    if (page.overlap_read && !page.overlap_only) last_overlap_read_ = page.read_at;
+    if (page.overlap_read) last_overlap_read_ = page.read_at;
     Trim();
-    MaybeJoinOverlap();
     return absl::OkStatus();
   }
 
@@ -565,8 +462,6 @@ class Paginator {
   int64_t page_rows() const { return page_rows_; }
   // Rows remembered for the overlap.
   size_t recent_size() const { return recent_.size(); }
-  // True while the overlap is re-read in pages of its own (see the top).
-  bool overlap_split() const { return split_; }
   // When a missing table is queried again; InfinitePast when not waiting.
   absl::Time next_attempt() const { return next_attempt_; }
   const PaginatorOptions& options() const { return options_; }
@@ -579,62 +474,16 @@ class Paginator {
     return convert;
   }
 
-  // A truncated answer: makes the take smaller for the next read, or returns kDataLoss
-  // when even the smallest take is truncated.
-  //
-  // take = page rows + the remembered rows the range re-reads. While the overlap is read
-  // with every page, the remembered rows cannot leave the take, so when they are the
-  // larger part (a busy table: more rows within the overlap than the service puts in
-  // one answer), halving the page rows would stall on the same range for ever. Then the
-  // overlap is split off instead (split_): pages read strictly after the cursor with
-  // take = page rows, and the overlap is re-read behind them in parts of page rows each
-  // (SplitEnd() says how far), whose remembered rows need no room in the take because
-  // a full answer just ends the part early. Nothing is forgotten to make it fit (shrinking
-  // the overlap instead would miss exactly the late-visible records it is there for), so
-  // the net stays as wide. The price: late records arrive later (at settle + overlap
-  // after their ingestion, plus up to an eighth of the overlap), an extra query every
-  // few polls while the table stays that busy, and memory for the rows not yet re-read
-  // (max_recent still bounds it).
   absl::StatusOr<Page> Incomplete(Page page, const absl::Status& why) {
     complete_in_a_row_ = 0;
-    const bool remembered_dominate =
-        page.remembered > 0 &&
-        (page.remembered >= page_rows_ || page_rows_ <= options_.min_page_rows);
-    if (!split_ && remembered_dominate && SplitHelps(page)) {
-      split_ = true;
-      split_fits_ = 0;
-      split_pos_ = page.lower;
-      floor_ = std::max(floor_, split_pos_);
-    } else if (page_rows_ > options_.min_page_rows) {
-      page_rows_ = std::max(options_.min_page_rows, page_rows_ / 2);
-    } else if (page.overlap_only) {
-      // Rows too large for one answer even in the smallest part. They were delivered
-      // once already; only a record that became visible there late can be missing.
-      // Say so, and go on after the part rather than stall every later record.
-      split_pos_ = page.split_to;
-      Trim();
+    if (page_rows_ <= options_.min_page_rows) {
       return absl::DataLossError(absl::StrCat(
           "KQL query \"", options_.name, "\" page ", pages_asked_, " on workspace ",
           options_.workspace_id, " stays incomplete even at ", page_rows_,
-          " rows per page re-reading the overlap behind the cursor (", page.split_from.ToJson(),
-          " to ", page.split_to.ToJson(), "): ", why.message(),
-          "; records that became visible late in that range may be missing, reading goes "
-          "on after it; project fewer columns in the query"));
-    } else {
-      std::string where;
-      if (page.remembered > 0) {
-        where = absl::StrCat(" and ", page.remembered,
-                             " rows at the cursor's ingestion time read again (no _ItemId "
-                             "to tell them apart)");
-      } else if (!page.overlap_read) {
-        where = " read strictly after the cursor";
-      }
-      return absl::DataLossError(absl::StrCat(
-          "KQL query \"", options_.name, "\" page ", pages_asked_, " on workspace ",
-          options_.workspace_id, " stays incomplete even at ", page_rows_, " rows per page",
-          where, ": ", why.message(),
+          " rows per page: ", why.message(),
           "; the rows are too large for one answer: project fewer columns in the query"));
     }
+    page_rows_ = std::max(options_.min_page_rows, page_rows_ / 2);
     page.logs.clear();
     page.delivered.clear();
     page.complete = false;
@@ -666,67 +515,9 @@ class Paginator {
     return first;
   }
 
-  // Whether splitting the overlap off makes `page`'s take smaller: without _ItemId the
-  // rows at the cursor's own time are read again by pages after the cursor too.
-  bool SplitHelps(const Page& page) const {
-    if (options_.has_item_id) return true;
-    const int64_t pinned = static_cast<int64_t>(std::distance(
-        recent_.lower_bound(Cursor::StartAt(cursor_.ingestion_time)), recent_.end()));
-    return page.remembered > pinned;
-  }
-
-  // How far the split-off overlap is due to be re-read at `now` with the cursor at
-  // `cursor`: rows ingested settle + overlap before now, the last time a page re-reading
-  // the overlap would have read them, and not past the cursor.
-  Cursor SplitEnd(const Cursor& cursor, absl::Time now) const {
-    Cursor end =
-        std::min(cursor, Cursor::StartAt(now - options_.settle - options_.overlap));
-    if (!options_.has_item_id || !loganalytics_internal::QuoteString(end.item_id).ok()) {
-      // Without _ItemId (or with one that cannot be written into KQL) a part ends
-      // before a time; the rows at the cursor's time are read by the pages after it.
-      end = Cursor::StartAt(end.ingestion_time);
-    }
-    return end;
-  }
-
-  // Whether the part (from, upper] is worth a page: once it reaches the cursor, or
-  // spans an eighth of the overlap. Not every few milliseconds of wall time (the end
-  // moves with the clock), or a caught-up reader would never stop re-reading slivers.
-  // So a late record comes up to settle + overlap * 9/8 after its ingestion.
-  bool SplitDue(const Cursor& from, const Cursor& upper, const Cursor& cursor) const {
-    if (!(from < upper)) return false;
-    return upper.ingestion_time >= cursor.ingestion_time ||
-           upper.ingestion_time - from.ingestion_time >=
-               std::max(absl::Seconds(1), options_.overlap / 8);
-  }
-
-  // split_pos_ once `page` (read after the cursor) is committed. Rows it read that were
-  // already settle + overlap old at the time need no re-read: a record visible within
-  // that time was visible then. Without this a backlog would be read twice.
-  Cursor SplitPosAfter(const Page& page) const {
-    if (split_pos_ < page.lower) return split_pos_;
-    return std::max(split_pos_, SplitEnd(page.next_cursor, page.read_at));
-  }
-
-  // Leaves the split once the part behind the cursor is re-read up to the overlap's
-  // start and the overlap's remembered rows would fit in a page again (in half of one,
-  // so that the page rows keep room).
-  void MaybeJoinOverlap() {
-    if (!split_) return;
-    const Cursor start = Cursor::StartAt(cursor_.ingestion_time - options_.overlap);
-    if (split_pos_ < start) return;
-    const int64_t in_overlap =
-        static_cast<int64_t>(std::distance(recent_.upper_bound(start), recent_.end()));
-    // page_rows_ grows with complete pages however few rows they had; the largest
-    // answer that came whole since the split says better what fits.
-    if (in_overlap * 2 > std::min(page_rows_, split_fits_)) return;
-    split_ = false;
-  }
-
   // Forgets delivered rows that can no longer come back in a re-read: those older than
-  // the overlap (split off: those re-read), then the oldest beyond max_recent. floor_
-  // keeps the position up to which every delivered row is either remembered or below
-  // every future lower bound.
+  // the overlap, then the oldest beyond max_recent. floor_ keeps the position up to
+  // which every delivered row is either remembered or below every future lower bound.
   void Trim() {
     const absl::Time keep_from = cursor_.ingestion_time - options_.overlap;
     auto drop = [&](std::set<Cursor>::iterator it) {
@@ -734,21 +525,8 @@ class Paginator {
       recent_keys_.erase(it->item_id);
       return recent_.erase(it);
     };
-    if (split_) {
-      // Split off, a row is done once re-read (split_pos_ passed it), however old.
-      auto done = [&](const Cursor& c) {
-        return options_.has_item_id ? !(split_pos_ < c)
-                                    : c.ingestion_time < split_pos_.ingestion_time;
-      };
-      while (!recent_.empty() && done(*recent_.begin())) drop(recent_.begin());
-      floor_ = std::max(floor_, split_pos_);
-    } else {
-      while (!recent_.empty() && recent_.begin()->ingestion_time < keep_from) {
-        drop(recent_.begin());
-      }
-    }
-    const size_t limit = options_.max_recent;
-    while (recent_.size() > limit) {
+    while (!recent_.empty() && recent_.begin()->ingestion_time < keep_from) drop(recent_.begin());
+    while (recent_.size() > options_.max_recent) {
       if (options_.has_item_id) {
         drop(recent_.begin());
         continue;
@@ -759,8 +537,6 @@ class Paginator {
       while (!recent_.empty() && recent_.begin()->ingestion_time == oldest) drop(recent_.begin());
       if (!recent_.empty()) floor_ = Cursor::StartAt(recent_.begin()->ingestion_time);
     }
-    // Beyond max_recent the forgotten rows are not re-read either (as in the overlap).
-    if (split_ && split_pos_ < floor_) split_pos_ = floor_;
   }
 
   std::shared_ptr<const QueryClient> client_;
@@ -772,12 +548,6 @@ class Paginator {
   Cursor floor_;
   std::set<Cursor> recent_;
   absl::flat_hash_set<std::string> recent_keys_;
-  // The overlap is re-read in pages of its own (see Incomplete()); split_pos_: every
-  // delivered row up to it is re-read, or needed no re-read (without _ItemId: every row
-  // before its time).
-  bool split_ = false;
-  Cursor split_pos_;
-  int64_t split_fits_ = 0;  // the most rows of a complete answer since the split
   LogConverter converter_;
   int64_t page_rows_ = 0;
   int complete_in_a_row_ = 0;
