@@ -190,6 +190,23 @@ class ConnectorBinaryTest : public ::testing::Test {
                                      dir_.Path(absl::StrCat("err", runs_)));
   }
 
+  // With every query failing (the model's faults set by the caller): waits until
+  // `process` met a 5xx and its retry is waiting, sends SIGTERM, and returns what the
+  // process printed, expecting it to exit within 5 s.
+  Result SigtermOnceARetryWaits(Process& process) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    while (model_.stats().server_errors < 1 && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    EXPECT_GE(model_.stats().server_errors, 1);
+    absl::SleepFor(absl::Milliseconds(300));  // the retry is waiting now
+    const absl::Time signalled = absl::Now();
+    process.Signal(SIGTERM);
+    Result stopped = process.Wait(absl::Seconds(60));
+    EXPECT_LT(absl::Now() - signalled, absl::Seconds(5));
+    return stopped;
+  }
+
   Result Run(std::vector<std::string> args, std::map<std::string, std::string> env = {},
              absl::Duration timeout = absl::Seconds(60)) {
     return Start(std::move(args), std::move(env))->Wait(timeout);
@@ -267,16 +284,7 @@ TEST_F(ConnectorBinaryTest, SigtermDuringAnAzureOutageExitsPromptly) {
   outage.server_error = 1.0;
   model_.SetRandomFaults(outage);
   auto process = Start({"run", "--config=" + WriteConfig(R"({"preset": "SigninLogs"})")});
-  const absl::Time give_up = absl::Now() + absl::Seconds(30);
-  while (model_.stats().server_errors < 1 && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  ASSERT_GE(model_.stats().server_errors, 1);
-  absl::SleepFor(absl::Milliseconds(300));  // the retry is waiting now
-  const absl::Time signalled = absl::Now();
-  process->Signal(SIGTERM);
-  Result stopped = process->Wait(absl::Seconds(60));
-  EXPECT_LT(absl::Now() - signalled, absl::Seconds(5));
+  Result stopped = SigtermOnceARetryWaits(*process);
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
   EXPECT_THAT(stopped.err, HasSubstr("stopping: retry abandoned after"));
   EXPECT_THAT(stopped.out, HasSubstr("delivered 0 logs"));
@@ -302,16 +310,7 @@ TEST_F(ConnectorBinaryTest, SigtermDuringAnAzureOutageEndsABackfillPromptly) {
   workspace_model::RandomFaults outage;
   outage.server_error = 1.0;
   model_.SetRandomFaults(outage);
-  const absl::Time give_up = absl::Now() + absl::Seconds(30);
-  while (model_.stats().server_errors < 1 && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  ASSERT_GE(model_.stats().server_errors, 1);
-  absl::SleepFor(absl::Milliseconds(300));  // the retry is waiting now
-  const absl::Time signalled = absl::Now();
-  process->Signal(SIGTERM);
-  Result stopped = process->Wait(absl::Seconds(60));
-  EXPECT_LT(absl::Now() - signalled, absl::Seconds(5));
+  Result stopped = SigtermOnceARetryWaits(*process);
   EXPECT_EQ(stopped.exit_code, 1) << stopped.err;
   EXPECT_THAT(stopped.err, HasSubstr("stopping: retry abandoned after"));
   EXPECT_THAT(stopped.err, HasSubstr("backfill: stopped by SIGTERM; nothing after the last "
