@@ -49,10 +49,10 @@
 // Memory: simdjson keeps a structural index of 4 bytes per token of what it reads
 // (about 0.1-0.3x the text for SigninLogs-like answers, about 1.2x for wide rows of
 // mostly nulls, where a token comes every 4-5 bytes). An answer larger than two
-// windows (kDefaultWindowBytes, 1 MiB) has its rows read a window at a time (a copy
-// of about a window, and its index), and the rest of the answer as a skeleton
-// without the rows, so the converter adds about two windows plus the skeleton to
-// the body whatever its size. Smaller answers, and answers with more than one table
+// windows (kDefaultWindowBytes, 1 MiB) has its rows read a window at a time (the index
+// of about a window; ConvertPadded, which may not write to the body, also copies the
+// window), and the rest of the answer as a skeleton without the rows, so the
+// converter adds about two windows plus the skeleton to the body whatever its size. Smaller answers, and answers with more than one table
 // or another shape the windows do not fit, are read whole. The converter also keeps
 // one row's worth of buffers; a reused LogConverter keeps all these between answers.
 // Logs are never accumulated: each goes to the emitter as soon as it is made.
@@ -111,7 +111,6 @@
 #include "loganalytics/convert/internal/timestamp.h"
 #include "proto/plugins.pb.h"
 #include "simdjson.h"
-
 
 namespace loganalytics {
 
@@ -202,7 +201,6 @@ class LogConverter {
     }
     return ConvertBody(body, nullptr, emit);
   }
-
 
   // Rows are read in windows of about `bytes` when the answer is larger than two
   // windows (default kDefaultWindowBytes). Meant for tests; any value gives the same Logs.
@@ -935,8 +933,8 @@ class LogConverter {
   //     the body as "[row,...,row]" windows, one document each, with a second parser
   //     whose index is thus bounded by the window. A window ends at a "],[" near
   //     window_bytes_ past its start.
-  // Nothing is scanned twice, so the windows cost little more than a copy of the rows;
-  // instead, each window checks itself: simdjson reports a cut inside a string as an
+  // Nothing is scanned twice, so the windows cost about what reading the body whole
+  // does; instead, each window checks itself: simdjson reports a cut inside a string as an
   // unclosed string (the window is cut at an earlier "],[" instead), and the window
   // must be whole rows exactly (a "],[" inside a row, which only a cell holding an
   // array can have, stops at the first array cell; a rows array ending early leaves
@@ -1104,11 +1102,15 @@ class LogConverter {
   // The largest c in (begin, from] where "],[" starts at c - 1, or kNoWindows: a window
   // [begin, c) then ends with a row's ']' and the next starts at c + 1.
   size_t PreviousCut(size_t begin, size_t from) const {
-    const char* p = body_.data();
     for (size_t c = from; c > begin; --c) {
-      if (p[c] == ',' && p[c - 1] == ']' && p[c + 1] == '[') return c;
+      if (IsCut(c)) return c;
     }
     return kNoWindows;
+  }
+
+  // Whether "],[" has its comma at `c` (0 < c, c + 1 < body size).
+  bool IsCut(size_t c) const {
+    return body_[c] == ',' && body_[c - 1] == ']' && body_[c + 1] == '[';
   }
 
   // Where the window starting at `begin` ends (exclusive); `end` is the rows array's ']'.
@@ -1117,9 +1119,8 @@ class LogConverter {
     const size_t target = begin + window_bytes_;
     const size_t before = PreviousCut(begin, target);
     if (before != kNoWindows) return before;
-    const char* p = body_.data();
     for (size_t c = target + 1; c + 1 < end; ++c) {  // a row longer than a window
-      if (p[c] == ',' && p[c - 1] == ']' && p[c + 1] == '[') return c;
+      if (IsCut(c)) return c;
     }
     return end;
   }
