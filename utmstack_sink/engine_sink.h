@@ -843,7 +843,7 @@ class EngineSink final : public Sink {
   const EngineSinkOptions options_;
 
   mutable absl::Mutex mu_;
-  absl::CondVar work_cv_;   // writer: Logs queued, stream ended, Close
+  absl::CondVar work_cv_;   // the connection thread's backoff sleep: Close
   absl::CondVar space_cv_;  // Send: window room, Close
   absl::CondVar acked_cv_;  // Flush/Close: acks
   // How often a sender waiting for room looks again without being woken.

@@ -52,10 +52,11 @@
 // windows (kDefaultWindowBytes, 1 MiB) has its rows read a window at a time (the index
 // of about a window; ConvertPadded, which may not write to the body, also copies the
 // window), and the rest of the answer as a skeleton without the rows, so the
-// converter adds about two windows plus the skeleton to the body whatever its size. Smaller answers, and answers with more than one table
-// or another shape the windows do not fit, are read whole. The converter also keeps
-// one row's worth of buffers; a reused LogConverter keeps all these between answers.
-// Logs are never accumulated: each goes to the emitter as soon as it is made.
+// converter adds about two windows plus the skeleton to the body whatever its size.
+// Smaller answers, and answers with more than one table or another shape the windows
+// do not fit, are read whole. The converter also keeps one row's worth of buffers; a
+// reused LogConverter keeps all these between answers. Logs are never accumulated:
+// each goes to the emitter as soon as it is made.
 //
 // Errors: when a conversion fails, the Logs emitted before the failure are to be
 // dropped with it (the paginator drops the page). Which rows were emitted first
