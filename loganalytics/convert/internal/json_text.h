@@ -25,6 +25,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "common/json_string.h"
 
 namespace loganalytics {
 namespace internal_convert {
@@ -742,7 +743,6 @@ inline DynamicJson AppendDynamicJson(absl::string_view escaped, std::string* out
 // quotes: '"' and '\\' escaped, control characters as \n, \t, ... or \u00XX. Bytes
 // that are not valid UTF-8 are written as U+FFFD so the result is always valid JSON.
 inline void AppendEscapedJsonString(absl::string_view text, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
   const unsigned char* p = reinterpret_cast<const unsigned char*>(text.data());
   const unsigned char* end = p + text.size();
@@ -753,20 +753,8 @@ inline void AppendEscapedJsonString(absl::string_view text, std::string* out) {
       ++p;
       continue;
     }
-    if (c < 0x80) {
-      switch (c) {
-        case '"': out->append("\\\""); break;
-        case '\\': out->append("\\\\"); break;
-        case '\b': out->append("\\b"); break;
-        case '\f': out->append("\\f"); break;
-        case '\n': out->append("\\n"); break;
-        case '\r': out->append("\\r"); break;
-        case '\t': out->append("\\t"); break;
-        default: {
-          const char escaped[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-          out->append(escaped, 6);
-        }
-      }
+    if (c < 0x80) {  // '"', '\\' or a control character
+      common::AppendJsonEscape(c, out);
       ++p;
       continue;
     }
