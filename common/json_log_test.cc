@@ -1,10 +1,10 @@
 #include "common/json_log.h"
 
-#include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/json_log_capture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
@@ -14,24 +14,13 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string Captured(FILE* f) {
-  std::fflush(f);
-  std::rewind(f);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-  return out;
-}
-
 TEST(JsonLogTest, WritesOneParsableObjectPerLine) {
-  FILE* f = std::tmpfile();
-  JsonLogger log(f, LogLevel::kInfo);
+  JsonLogCapture capture(LogLevel::kInfo);
+  JsonLogger& log = *capture.logger();
   log.Info("page \"3\" delivered\n", {{"workspace", "prod"}, {"query", "Signin\x01"}},
            {{"rows", 5000}, {"rate", 12.5}});
   log.Debug("dropped");
-  std::string out = Captured(f);
-  std::fclose(f);
+  std::string out = capture.Text();
   ASSERT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -45,8 +34,8 @@ TEST(JsonLogTest, WritesOneParsableObjectPerLine) {
 }
 
 TEST(JsonLogTest, LinesFromManyThreadsDoNotInterleave) {
-  FILE* f = std::tmpfile();
-  JsonLogger log(f, LogLevel::kDebug);
+  JsonLogCapture capture(LogLevel::kDebug);
+  JsonLogger& log = *capture.logger();
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&log, t] {
@@ -54,8 +43,7 @@ TEST(JsonLogTest, LinesFromManyThreadsDoNotInterleave) {
     });
   }
   for (auto& th : threads) th.join();
-  std::string out = Captured(f);
-  std::fclose(f);
+  std::string out = capture.Text();
   simdjson::dom::parser parser;
   size_t lines = 0, start = 0;
   while (start < out.size()) {

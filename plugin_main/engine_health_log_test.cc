@@ -1,14 +1,13 @@
 #include "plugin_main/engine_health_log.h"
 
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/json_log.h"
+#include "common/json_log_capture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "utmstack_sink/engine_sink.h"
@@ -22,24 +21,15 @@ using ::testing::SizeIs;
 class EngineHealthLogTest : public ::testing::Test {
  protected:
   EngineHealthLogTest()
-      : file_(std::tmpfile()),
-        log_(std::make_shared<common::JsonLogger>(file_, common::LogLevel::kInfo)),
+      : capture_(common::LogLevel::kInfo),
+        log_(capture_.logger()),
         health_(log_, "/tmp/e/engine.sock") {}
-  ~EngineHealthLogTest() override { std::fclose(file_); }
 
   void Observe(int second) { health_.Observe(stats_, t0_ + absl::Seconds(second)); }
 
-  std::vector<std::string> Lines() {
-    std::fflush(file_);
-    std::rewind(file_);
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), file_)) > 0) out.append(buf, n);
-    return absl::StrSplit(out, '\n', absl::SkipEmpty());
-  }
+  std::vector<std::string> Lines() { return capture_.Lines(); }
 
-  FILE* file_;
+  common::JsonLogCapture capture_;
   std::shared_ptr<common::JsonLogger> log_;
   EngineHealthLog health_;
   utmstack_sink::EngineSinkStats stats_;

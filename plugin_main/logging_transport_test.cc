@@ -1,13 +1,12 @@
 #include "plugin_main/logging_transport.h"
 
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_split.h"
 #include "common/json_log.h"
+#include "common/json_log_capture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "http/fake_transport.h"
@@ -26,11 +25,10 @@ constexpr char kToken[] = "eyJ0eXAiOiJKV1QiLCJhbGciOi.secret-token-value";
 class LoggingTransportTest : public ::testing::Test {
  protected:
   LoggingTransportTest()
-      : file_(std::tmpfile()),
-        log_(std::make_shared<common::JsonLogger>(file_, common::LogLevel::kInfo)),
+      : capture_(common::LogLevel::kInfo),
+        log_(capture_.logger()),
         fake_(std::make_shared<http::FakeTransport>()),
         transport_(fake_, log_, "prod") {}
-  ~LoggingTransportTest() override { std::fclose(file_); }
 
   absl::StatusOr<http::HttpResponse> Query() {
     http::HttpRequest request;
@@ -41,17 +39,9 @@ class LoggingTransportTest : public ::testing::Test {
     return transport_.Send(request, http::RequestOptions());
   }
 
-  std::vector<std::string> Lines() {
-    std::fflush(file_);
-    std::rewind(file_);
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), file_)) > 0) out.append(buf, n);
-    return absl::StrSplit(out, '\n', absl::SkipEmpty());
-  }
+  std::vector<std::string> Lines() { return capture_.Lines(); }
 
-  FILE* file_;
+  common::JsonLogCapture capture_;
   std::shared_ptr<common::JsonLogger> log_;
   std::shared_ptr<http::FakeTransport> fake_;
   LoggingTransport transport_;
