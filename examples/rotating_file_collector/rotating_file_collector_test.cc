@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "simdjson.h"
 #include "testdata/fake_azure/fake_azure_server.h"
+#include "testdata/workspace_model/fake_azure_handler.h"
 #include "testdata/workspace_model/workspace_model.h"
 
 namespace {
@@ -51,11 +52,7 @@ struct Delivered {
 class RotatingFileCollectorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    azure_.SetQueryHandler([this](const fake_azure::QueryRequest& request) {
-      workspace_model::ModelReply reply =
-          model_.Answer({request.workspace_id, request.query, request.timespan});
-      return fake_azure::QueryReply{reply.status, reply.headers, reply.body};
-    });
+    azure_.SetQueryHandler(workspace_model::MakeQueryHandler(&model_));
     ASSERT_TRUE(azure_.Start().ok());
     dir_ = std::getenv("TEST_TMPDIR");
     out_dir_ = dir_ + "/out";
