@@ -21,21 +21,23 @@
 //    Log taken before the call, and kDeadlineExceeded otherwise (nothing dropped).
 //    Close() reports exactly how many Logs were not acknowledged, and which.
 //
-// Threads: Send/Flush/Close/stats are called from any thread. Inside, one thread owns
-// the connection (connects, reconnects) and drives each stream through gRPC's
-// completion-queue API: one Log write and one Ack read in flight, both handled by that
-// thread as they complete, so no thread waits on another per Log; Send wakes it (a
-// gRPC alarm) only when it had nothing left to write. The synchronous API, with a
-// thread per direction, spent more time switching threads than moving Logs.
+// Threads: Send/Flush/Close/stats are called from any thread. Send serializes the Log
+// on the caller's thread, once: the pending window holds wire bytes (a reference-
+// counted gRPC slice per Log), which every (re)send hands to gRPC without copying.
+// Inside, one thread owns the connection (connects, reconnects) and drives each stream
+// through gRPC's completion-queue API: one Log write and one Ack read in flight, both
+// handled by that thread as they complete, so no thread waits on another per Log; Send
+// wakes it (a gRPC alarm) only when it had nothing left to write. The synchronous API,
+// with a thread per direction, spent more time switching threads than moving Logs.
 //
-// Memory: the pending Logs are at most `window_bytes` serialized, held as parsed
-// messages (about 300 bytes more each: six std::string headers, the shared_ptr and
-// the queue entry), and at most `window_logs` of them; add gRPC's buffers for the one
-// stream: up to `max_coalesced_bytes` queued for a socket write, the engine's HTTP/2
-// receive window, and acks received but not yet applied, at most the sink's 4 MiB
-// receive window (in practice one ~50-byte Ack per Log in flight, about 200 KiB).
-// With the defaults: 16 MiB + 4096 x ~300 B + 256 KiB + 4 MiB + the engine's window,
-// i.e. about 22 MiB at most (about 18 MiB in practice).
+// Memory: the pending Logs are at most `window_bytes` serialized, and at most
+// `window_logs` of them, each with about 80 bytes of bookkeeping (the queue entry and
+// the slice's header); add gRPC's buffers for the one stream: up to
+// `max_coalesced_bytes` queued for a socket write, the engine's HTTP/2 receive window,
+// and acks received but not yet applied, at most the sink's 4 MiB receive window (in
+// practice one ~50-byte Ack per Log in flight, about 200 KiB). With the defaults:
+// 16 MiB + 4096 x ~80 B + 256 KiB + 4 MiB + the engine's window, i.e. about 21 MiB at
+// most (about 17 MiB in practice).
 //
 // Example:
 //   utmstack_sink::EngineSinkOptions options;
@@ -65,6 +67,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -84,10 +87,15 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/alarm.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
-#include "proto/plugins.grpc.pb.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/support/slice.h"
 #include "proto/plugins.pb.h"
+#include "utmstack_sink/internal/serialized_log.h"
 #include "utmstack_sink/internal/validate_log.h"
 #include "utmstack_sink/sink.h"
 
@@ -95,6 +103,11 @@ namespace utmstack_sink {
 
 // Unix socket paths (sun_path) hold at most 107 bytes plus the terminating NUL.
 inline constexpr size_t kMaxUnixSocketPathBytes = 107;
+
+// The engine's Input method as it appears on the wire (package plugins, service
+// Engine, rpc Input in proto/plugins.proto). The sink calls it through gRPC's generic
+// stub so that it can send Logs it serialized itself.
+inline constexpr char kEngineInputMethod[] = "/plugins.Engine/Input";
 
 struct EngineSinkOptions {
   // The engine's socket, e.g. "$WORK_DIR/sockets/engine_server.sock" (at most 107
@@ -119,10 +132,10 @@ struct EngineSinkOptions {
   // A burst of queued Logs is written with the buffer hint until this many bytes,
   // then flushed; larger batches save syscalls, smaller ones cut latency.
   size_t max_coalesced_bytes = size_t{256} << 10;
-  // Makes the stub for one connection attempt. Unset: a fresh channel to
-  // unix://socket_path made by MakeEngineChannel(). Tests and other transports plug
-  // in here (grpc_cpp_plugin's MockEngineStub, another channel).
-  std::function<std::unique_ptr<plugins::Engine::StubInterface>()> stub_factory;
+  // Makes the channel for one connection attempt. Unset: MakeEngineChannel(), a fresh
+  // channel to unix://socket_path. Other transports (another channel, an in-process
+  // one in tests) plug in here; the socket file is still what the sink watches.
+  std::function<std::shared_ptr<grpc::ChannelInterface>()> channel_factory;
 };
 
 // Counters for the service's metrics. All are totals since Create().
@@ -234,7 +247,8 @@ class EngineSink final : public Sink {
         !s.ok()) {
       return s;
     }
-    auto shared = std::make_shared<const plugins::Log>(std::move(log));
+    // Serialized here, on the caller's thread, and the caller's Log freed here too.
+    grpc::Slice wire = utmstack_sink_internal::SerializeLog(log, bytes);
     absl::MutexLock lock(&mu_);
     while (!closing_ && !HasRoomLocked(bytes)) {
       const absl::Time now = absl::Now();
@@ -254,7 +268,7 @@ class EngineSink final : public Sink {
       --space_waiters_;
     }
     if (closing_) return ClosedError("Send");
-    pending_.push_back(Entry{std::move(shared), bytes, false});
+    pending_.push_back(Entry{std::move(wire), false});
     pending_bytes_ += bytes;
     max_pending_bytes_ = std::max(max_pending_bytes_, pending_bytes_);
     ++taken_;
@@ -309,6 +323,7 @@ class EngineSink final : public Sink {
       }
       ack_targets_.erase(waiting);
       shutdown_ = true;
+      shutdown_flag_.store(true, std::memory_order_release);
       close_deadline_ = deadline;
       if (!pending_.empty() && context_ != nullptr) context_->TryCancel();
       work_cv_.SignalAll();
@@ -323,8 +338,8 @@ class EngineSink final : public Sink {
         close_status_ = absl::DeadlineExceededError(absl::StrCat(
             "engine sink closed with ", pending_.size(),
             " logs not acknowledged by the engine (first id ",
-            utmstack_sink_internal::PrintableId(pending_.front().log->id()), ", last id ",
-            utmstack_sink_internal::PrintableId(pending_.back().log->id()),
+            utmstack_sink_internal::PrintableId(pending_.front().id()), ", last id ",
+            utmstack_sink_internal::PrintableId(pending_.back().id()),
             "): treat them as not delivered; engine: ", ConnectionStateLocked()));
       }
     }
@@ -339,7 +354,11 @@ class EngineSink final : public Sink {
     std::vector<plugins::Log> out;
     if (!close_status_.has_value()) return out;
     out.reserve(pending_.size());
-    for (const Entry& e : pending_) out.push_back(*e.log);
+    for (const Entry& e : pending_) {
+      out.emplace_back();
+      // The bytes are the sink's own serialization of a Log: they parse.
+      (void)utmstack_sink_internal::ParseSerializedLog(e.wire, &out.back());
+    }
     pending_.clear();
     pending_bytes_ = 0;
     return out;
@@ -368,9 +387,10 @@ class EngineSink final : public Sink {
 
  private:
   struct Entry {
-    std::shared_ptr<const plugins::Log> log;  // shared with a writer mid-write
-    size_t bytes;                             // serialized size
-    bool written;                             // handed to some stream already
+    grpc::Slice wire;  // the serialized Log (shared with gRPC while it is written)
+    bool written;      // handed to some stream already
+    size_t bytes() const { return wire.size(); }
+    absl::string_view id() const { return utmstack_sink_internal::SerializedLogId(wire); }
   };
 
   // How a stream ended, as the writer sees it.
@@ -392,9 +412,9 @@ class EngineSink final : public Sink {
   std::string PendingSummaryLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (pending_.empty()) return "none pending";
     return absl::StrCat(pending_.size(), " pending, first id ",
-                        utmstack_sink_internal::PrintableId(pending_.front().log->id()),
+                        utmstack_sink_internal::PrintableId(pending_.front().id()),
                         ", last id ",
-                        utmstack_sink_internal::PrintableId(pending_.back().log->id()));
+                        utmstack_sink_internal::PrintableId(pending_.back().id()));
   }
 
   // For messages: what the connection is doing now, and the last failure.
@@ -514,9 +534,8 @@ class EngineSink final : public Sink {
   // synchronous API, one per direction, spend more time handing the CPU to each other
   // than moving Logs: see engine_sink_benchmark.)
   StreamEnd RunStream(dev_t dev, ino_t ino) {
-    std::unique_ptr<plugins::Engine::StubInterface> stub =
-        options_.stub_factory ? options_.stub_factory()
-                              : plugins::Engine::NewStub(MakeEngineChannel(options_));
+    grpc::GenericStub stub(options_.channel_factory ? options_.channel_factory()
+                                                    : MakeEngineChannel(options_));
     grpc::ClientContext context;
     grpc::CompletionQueue cq;
     grpc::Alarm wake;
@@ -533,8 +552,8 @@ class EngineSink final : public Sink {
       next_send_ = 0;  // resend everything unacknowledged, in order
       ++streams_;
     }
-    std::unique_ptr<grpc::ClientAsyncReaderWriterInterface<plugins::Log, plugins::Ack>>
-        stream = stub->PrepareAsyncInput(&context, &cq);
+    std::unique_ptr<grpc::GenericClientAsyncReaderWriter> stream =
+        stub.PrepareCall(&context, kEngineInputMethod, &cq);
     StreamDriver driver(this, stream.get(), &cq);
     stream->StartCall(driver.Tag(Op::kStart));
     driver.Run(dev, ino);
@@ -559,6 +578,7 @@ class EngineSink final : public Sink {
     const grpc::Status status = driver.Finish();
     {
       absl::MutexLock lock(&mu_);
+      sent_ += driver.TakeUnpublishedSent();
       context_ = nullptr;
       wake_cq_ = nullptr;
       wake_alarm_ = nullptr;
@@ -568,6 +588,8 @@ class EngineSink final : public Sink {
         last_error_ = absl::UnavailableError(
             absl::StrCat("engine socket ", options_.socket_path,
                          " was replaced by a new one; moved to the new engine"));
+      } else if (!driver.protocol_error().ok()) {
+        last_error_ = driver.protocol_error();
       } else if (!status.ok() && end != StreamEnd::kShutdown) {
         last_error_ = StreamError(status);
       }
@@ -611,8 +633,7 @@ class EngineSink final : public Sink {
   // The completion-queue loop of one stream.
   class StreamDriver {
    public:
-    StreamDriver(EngineSink* sink,
-                 grpc::ClientAsyncReaderWriterInterface<plugins::Log, plugins::Ack>* stream,
+    StreamDriver(EngineSink* sink, grpc::GenericClientAsyncReaderWriter* stream,
                  grpc::CompletionQueue* cq)
         : sink_(sink), stream_(stream), cq_(cq) {}
 
@@ -620,6 +641,11 @@ class EngineSink final : public Sink {
 
     bool started() const { return started_; }
     StreamEnd end() const { return end_; }
+    // Why the stream was given up although gRPC saw nothing wrong (OK: it was not).
+    const absl::Status& protocol_error() const { return protocol_error_; }
+    // Log writes completed since the last call (added to the sink's count under its
+    // lock at the next write, not once per completion).
+    uint64_t TakeUnpublishedSent() { return std::exchange(unpublished_sent_, 0); }
 
     // Writes queued Logs and applies acks until the stream breaks, the socket is
     // replaced, or Close().
@@ -629,16 +655,15 @@ class EngineSink final : public Sink {
       absl::Time next_check = check_socket ? absl::Now() + check_every
                                            : absl::InfiniteFuture();
       while (true) {
-        {
-          absl::MutexLock lock(&sink_->mu_);
-          if (sink_->shutdown_) {
-            end_ = StreamEnd::kShutdown;
-            return;
-          }
-          if (sink_->stream_broken_) {
-            end_ = StreamEnd::kBroken;
-            return;
-          }
+        // No lock per event: Close() sets the flag before it wakes this thread, and
+        // only this thread breaks the stream.
+        if (sink_->shutdown_flag_.load(std::memory_order_acquire)) {
+          end_ = StreamEnd::kShutdown;
+          return;
+        }
+        if (broken_) {
+          end_ = StreamEnd::kBroken;
+          return;
         }
         if (started_ && !writing_) StartWrite();
         void* tag = nullptr;
@@ -714,22 +739,32 @@ class EngineSink final : public Sink {
           }
           started_ = true;
           reading_ = true;
-          stream_->Read(&ack_, Tag(Op::kRead));
+          stream_->Read(&ack_bytes_, Tag(Op::kRead));
           return;
-        case Op::kWrite: {
+        case Op::kWrite:
           writing_ = false;
-          in_flight_.reset();
-          absl::MutexLock lock(&sink_->mu_);
           if (ok) {
-            ++sink_->sent_;
+            ++unpublished_sent_;
           } else {
-            sink_->stream_broken_ = true;
+            MarkBroken();
           }
           return;
-        }
         case Op::kRead: {
           if (!ok) {
             reading_ = false;
+            MarkBroken();
+            return;
+          }
+          const size_t ack_size = ack_bytes_.Length();
+          if (!grpc::SerializationTraits<plugins::Ack>::Deserialize(&ack_bytes_, &ack_)
+                   .ok()) {
+            // What the typed API does with a reply it cannot parse: end the stream.
+            reading_ = false;
+            protocol_error_ = absl::UnavailableError(absl::StrCat(
+                "engine at unix://", sink_->options_.socket_path, " replied with ",
+                ack_size, " bytes that are not a plugins.Ack: is engine.socket the "
+                "UTMStack engine's Input socket? reconnecting and resending "
+                "unacknowledged logs"));
             MarkBroken();
             return;
           }
@@ -739,7 +774,7 @@ class EngineSink final : public Sink {
           }
           done_.clear();  // freed without the lock held
           if (!finishing_) {
-            stream_->Read(&ack_, Tag(Op::kRead));
+            stream_->Read(&ack_bytes_, Tag(Op::kRead));
           } else {
             reading_ = false;
           }
@@ -759,6 +794,7 @@ class EngineSink final : public Sink {
     }
 
     void MarkBroken() {
+      broken_ = true;
       absl::MutexLock lock(&sink_->mu_);
       sink_->stream_broken_ = true;
     }
@@ -767,9 +803,10 @@ class EngineSink final : public Sink {
     // queued behind it and less than max_coalesced_bytes went since the last flush.
     void StartWrite() {
       bool more = false;
-      size_t bytes = 0;
+      grpc::Slice wire;
       {
         absl::MutexLock lock(&sink_->mu_);
+        sink_->sent_ += std::exchange(unpublished_sent_, 0);
         if (sink_->shutdown_ || sink_->stream_broken_) return;
         if (sink_->next_send_ >= sink_->pending_.size()) {
           sink_->writer_idle_ = true;
@@ -779,25 +816,30 @@ class EngineSink final : public Sink {
         Entry& e = sink_->pending_[sink_->next_send_++];
         if (e.written) ++sink_->resent_;
         e.written = true;
-        in_flight_ = e.log;
-        bytes = e.bytes;
+        wire = e.wire;  // a reference, not a copy
         more = sink_->next_send_ < sink_->pending_.size();
       }
       grpc::WriteOptions write_options;
-      coalesced_ += bytes;
+      coalesced_ += wire.size();
       if (more && coalesced_ < sink_->options_.max_coalesced_bytes) {
         write_options.set_buffer_hint();
       } else {
         coalesced_ = 0;
       }
       writing_ = true;
-      stream_->Write(*in_flight_, write_options, Tag(Op::kWrite));
+      // The buffer takes another reference to the slice, and Write takes the buffer's:
+      // gRPC sends the bytes Send() serialized, and frees them if the Log was
+      // acknowledged (and dropped from the window) before the write completed.
+      const grpc::ByteBuffer buffer(&wire, 1);
+      stream_->Write(buffer, write_options, Tag(Op::kWrite));
     }
 
     EngineSink* const sink_;
-    grpc::ClientAsyncReaderWriterInterface<plugins::Log, plugins::Ack>* const stream_;
+    grpc::GenericClientAsyncReaderWriter* const stream_;
     grpc::CompletionQueue* const cq_;
     StreamEnd end_ = StreamEnd::kBroken;
+    bool broken_ = false;  // this thread saw the stream fail
+    absl::Status protocol_error_;
     bool start_done_ = false;
     bool started_ = false;
     bool reading_ = false;
@@ -806,24 +848,24 @@ class EngineSink final : public Sink {
     bool finished_ = false;
     size_t coalesced_ = 0;
     uint64_t events_ = 0;
-    std::shared_ptr<const plugins::Log> in_flight_;  // alive until its write completes
+    uint64_t unpublished_sent_ = 0;
+    grpc::ByteBuffer ack_bytes_;
     plugins::Ack ack_;
     // Acknowledged Logs, freed after the lock is released so Send does not wait.
-    std::vector<std::shared_ptr<const plugins::Log>> done_;
+    std::vector<grpc::Slice> done_;
   };
 
   // Everything handed to this stream up to and including the first pending Log with
   // id `last_id` is acknowledged. The acknowledged Logs are moved to `done`.
-  void ApplyAckLocked(const std::string& last_id,
-                      std::vector<std::shared_ptr<const plugins::Log>>* done)
+  void ApplyAckLocked(absl::string_view last_id, std::vector<grpc::Slice>* done)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const size_t limit = std::min(next_send_, pending_.size());
     for (size_t i = 0; i < limit; ++i) {
-      if (pending_[i].log->id() != last_id) continue;
+      if (pending_[i].id() != last_id) continue;
       const size_t n = i + 1;
       for (size_t k = 0; k < n; ++k) {
-        pending_bytes_ -= pending_.front().bytes;
-        done->push_back(std::move(pending_.front().log));
+        pending_bytes_ -= pending_.front().bytes();
+        done->push_back(std::move(pending_.front().wire));
         pending_.pop_front();
       }
       next_send_ -= n;
@@ -865,6 +907,7 @@ class EngineSink final : public Sink {
   uint64_t unmatched_acks_ ABSL_GUARDED_BY(mu_) = 0;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;   // no more Send/Flush
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;  // the writer must stop
+  std::atomic<bool> shutdown_flag_{false};       // shutdown_, read without the lock
   absl::Time close_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   bool stream_broken_ ABSL_GUARDED_BY(mu_) = true;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;  // current stream

@@ -81,7 +81,9 @@ void ExpectAllInOrder(const std::vector<std::string>& ids,
     highest = std::max(highest, k);
   }
   for (int k = 0; k < n; ++k) ASSERT_TRUE(seen[k]) << "log-" << k << " never arrived";
-  if (exactly_once) EXPECT_EQ(ids.size(), static_cast<size_t>(n));
+  if (exactly_once) {
+    EXPECT_EQ(ids.size(), static_cast<size_t>(n));
+  }
 }
 
 class EngineSinkTest : public ::testing::Test {
