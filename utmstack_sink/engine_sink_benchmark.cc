@@ -8,9 +8,15 @@
 // machine's cores with the client, as it would on a UTMStack node) and keeps no
 // copies of what it reads.
 //
+// Each benchmark runs 5 times, the runs of all three shuffled together, and the
+// summary gives medians (with the range): on a shared machine the speed of everything
+// drifts by a quarter within minutes, so only figures measured side by side compare.
+//
 //   bazel run -c opt //utmstack_sink:engine_sink_benchmark
+//   bazel run -c opt //utmstack_sink:engine_sink_benchmark -- --benchmark_repetitions=9
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -114,7 +120,7 @@ void BM_EngineSink_Pipelined(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * tmpl.ByteSizeLong()));
   (void)(*sink)->Close(absl::Now() + absl::Seconds(10));
 }
-BENCHMARK(BM_EngineSink_Pipelined)->UseRealTime()->MinTime(3.0);
+BENCHMARK(BM_EngineSink_Pipelined)->UseRealTime()->MinTime(2.0);
 
 void BM_Lockstep_SendThenRecv(benchmark::State& state) {
   Engine& engine = TheEngine();
@@ -138,7 +144,7 @@ void BM_Lockstep_SendThenRecv(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * tmpl.ByteSizeLong()));
 }
-BENCHMARK(BM_Lockstep_SendThenRecv)->UseRealTime()->MinTime(3.0);
+BENCHMARK(BM_Lockstep_SendThenRecv)->UseRealTime()->MinTime(2.0);
 
 
 // The ceiling this engine and gRPC allow a client: the completion-queue API driven by
@@ -204,18 +210,52 @@ void BM_AsyncClientCeiling(benchmark::State& state) {
 }
 BENCHMARK(BM_AsyncClientCeiling)->Iterations(1)->UseRealTime();
 
-// Remembers items/s per benchmark while printing as usual.
+// Remembers the items/s of every run (not the aggregates) per benchmark, while
+// printing as usual.
 class RateReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
+      if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
       auto it = run.counters.find("items_per_second");
-      if (it != run.counters.end()) rates[run.benchmark_name()] = it->second.value;
+      if (it != run.counters.end()) rates[run.run_name.function_name].push_back(it->second.value);
     }
   }
-  std::map<std::string, double> rates;
+  std::map<std::string, std::vector<double>> rates;
 };
+
+struct Summary {
+  double median = 0, low = 0, high = 0;
+  size_t runs = 0;
+};
+
+Summary Summarize(std::vector<double> v) {
+  Summary s;
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  s.runs = v.size();
+  s.low = v.front();
+  s.high = v.back();
+  s.median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  return s;
+}
+
+// Adds the default repetitions and shuffling unless the command line sets them.
+std::vector<char*> WithDefaults(int argc, char** argv) {
+  static char repetitions[] = "--benchmark_repetitions=5";
+  static char interleave[] = "--benchmark_enable_random_interleaving=true";
+  std::vector<char*> args(argv, argv + argc);
+  bool has_repetitions = false, has_interleave = false;
+  for (int i = 1; i < argc; ++i) {
+    has_repetitions |= std::strncmp(argv[i], "--benchmark_repetitions", 23) == 0;
+    has_interleave |= std::strncmp(argv[i], "--benchmark_enable_random_interleaving", 38) == 0;
+  }
+  if (!has_repetitions) args.push_back(repetitions);
+  if (!has_interleave) args.push_back(interleave);
+  args.push_back(nullptr);
+  return args;
+}
 
 }  // namespace
 
@@ -224,29 +264,37 @@ int main(int argc, char** argv) {
   // its deadlock detector on every lock unless told not to; a production binary
   // turns it off the same way.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  std::vector<char*> args = WithDefaults(argc, argv);
+  int args_count = static_cast<int>(args.size()) - 1;
+  benchmark::Initialize(&args_count, args.data());
+  if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
   RateReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  double pipelined = 0, lockstep = 0, ceiling = 0;
-  for (const auto& [name, rate] : reporter.rates) {
-    if (name.rfind("BM_EngineSink_Pipelined", 0) == 0) pipelined = rate;
-    if (name.rfind("BM_Lockstep_SendThenRecv", 0) == 0) lockstep = rate;
-    if (name.rfind("BM_AsyncClientCeiling", 0) == 0) ceiling = rate;
+  Summary pipelined, lockstep, ceiling;
+  for (const auto& [name, rates] : reporter.rates) {
+    if (name == "BM_EngineSink_Pipelined") pipelined = Summarize(rates);
+    if (name == "BM_Lockstep_SendThenRecv") lockstep = Summarize(rates);
+    if (name == "BM_AsyncClientCeiling") ceiling = Summarize(rates);
   }
-  std::printf("\n1 KB logs to the fake engine (ack each), Unix socket, %d-core machine\n",
-              static_cast<int>(std::thread::hardware_concurrency()));
-  std::printf("  pipelined EngineSink : %10.0f logs/s\n", pipelined);
-  std::printf("  lockstep (Go plugin) : %10.0f logs/s\n", lockstep);
-  if (lockstep > 0 && pipelined > 0) {
-    std::printf("  ratio                : %10.1fx\n", pipelined / lockstep);
+  std::printf("\n1 KB logs to the fake engine (ack each), Unix socket, %d-core machine; "
+              "median of %zu shuffled runs each [lowest, highest]\n",
+              static_cast<int>(std::thread::hardware_concurrency()), pipelined.runs);
+  const auto line = [](const char* what, const Summary& s) {
+    std::printf("  %-21s: %10.0f logs/s  [%.0f, %.0f]\n", what, s.median, s.low, s.high);
+  };
+  line("pipelined EngineSink", pipelined);
+  line("lockstep (Go plugin)", lockstep);
+  if (lockstep.median > 0 && pipelined.median > 0) {
+    std::printf("  ratio                : %10.1fx  (of the medians)\n",
+                pipelined.median / lockstep.median);
   }
-  if (ceiling > 0 && pipelined > 0) {
-    std::printf("  async client ceiling : %10.0f logs/s (EngineSink at %.0f%% of it)\n",
-                ceiling, 100 * pipelined / ceiling);
+  if (ceiling.median > 0 && pipelined.median > 0) {
+    line("async client ceiling", ceiling);
+    std::printf("  EngineSink / ceiling : %10.0f%%  (of the medians)\n",
+                100 * pipelined.median / ceiling.median);
   }
   std::printf(
-      "  sink memory bound    : window_bytes %zu + window_logs %zu x ~300 B "
+      "  sink memory bound    : window_bytes %zu + window_logs %zu x ~80 B "
       "bookkeeping + max_coalesced_bytes %zu + 4 MiB ack receive window + the "
       "engine's HTTP/2 window\n",
       g_sink_options.window_bytes, g_sink_options.window_logs,
