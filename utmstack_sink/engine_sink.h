@@ -571,7 +571,7 @@ class EngineSink final : public Sink {
       until = clean ? std::min(close_deadline_, absl::Now() + absl::Seconds(1))
                     : absl::Now() + absl::Seconds(end == StreamEnd::kBroken ? 5 : 0);
     }
-    if (clean && driver.started()) driver.WritesDone();
+    if (clean && driver.started()) driver.WritesDone(until);
     // A stream that never started is cancelled at once (its start may wait for a
     // connection).
     if (!driver.started() || !driver.WaitForReadEnd(until)) context.TryCancel();
@@ -685,7 +685,22 @@ class EngineSink final : public Sink {
       }
     }
 
-    void WritesDone() { stream_->WritesDone(Tag(Op::kWritesDone)); }
+    // Half-closes the stream once the Log write in flight, if any, has completed (the
+    // engine may acknowledge a Log before its write completes here; a write and the
+    // half-close must not overlap), unless that takes past `until`.
+    void WritesDone(absl::Time until) {
+      while (writing_ && !broken_) {
+        void* tag = nullptr;
+        bool ok = false;
+        if (cq_->AsyncNext(&tag, &ok, GprDeadline(until)) != grpc::CompletionQueue::GOT_EVENT) {
+          return;
+        }
+        Handle(tag, ok);
+      }
+      if (writing_ || broken_) return;
+      writing_ = true;  // the half-close is a write: Finish waits for it
+      stream_->WritesDone(Tag(Op::kWritesDone));
+    }
 
     // Waits until the engine ended the stream (the read failed) or `until`. Returns
     // whether it did.
@@ -786,6 +801,7 @@ class EngineSink final : public Sink {
           return;
         }
         case Op::kWritesDone:
+          writing_ = false;
           return;
         case Op::kFinish:
           finished_ = true;
