@@ -819,7 +819,7 @@ class EngineSink final : public Sink {
     // queued behind it and less than max_coalesced_bytes went since the last flush.
     void StartWrite() {
       bool more = false;
-      grpc::Slice wire;
+      std::optional<grpc::ByteBuffer> buffer;
       {
         absl::MutexLock lock(&sink_->mu_);
         sink_->sent_ += std::exchange(unpublished_sent_, 0);
@@ -832,22 +832,21 @@ class EngineSink final : public Sink {
         Entry& e = sink_->pending_[sink_->next_send_++];
         if (e.written) ++sink_->resent_;
         e.written = true;
-        wire = e.wire;  // a reference, not a copy
+        // The buffer takes a reference to the slice, not a copy, and Write takes the
+        // buffer's: gRPC sends the bytes Send() serialized, and they stay alive if the
+        // Log is acknowledged (and dropped from the window) before its write completes.
+        buffer.emplace(&e.wire, 1);
+        coalesced_ += e.bytes();
         more = sink_->next_send_ < sink_->pending_.size();
       }
       grpc::WriteOptions write_options;
-      coalesced_ += wire.size();
       if (more && coalesced_ < sink_->options_.max_coalesced_bytes) {
         write_options.set_buffer_hint();
       } else {
         coalesced_ = 0;
       }
       writing_ = true;
-      // The buffer takes another reference to the slice, and Write takes the buffer's:
-      // gRPC sends the bytes Send() serialized, and frees them if the Log was
-      // acknowledged (and dropped from the window) before the write completed.
-      const grpc::ByteBuffer buffer(&wire, 1);
-      stream_->Write(buffer, write_options, Tag(Op::kWrite));
+      stream_->Write(*buffer, write_options, Tag(Op::kWrite));
     }
 
     EngineSink* const sink_;
