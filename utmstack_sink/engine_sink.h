@@ -71,7 +71,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -84,17 +83,17 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "absl/strings/string_view.h"
 #include "grpcpp/alarm.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/support/byte_buffer.h"
-#include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/support/slice.h"
 #include "proto/plugins.pb.h"
+#include "utmstack_sink/internal/pending_window.h"
 #include "utmstack_sink/internal/serialized_log.h"
 #include "utmstack_sink/internal/validate_log.h"
 #include "utmstack_sink/sink.h"
@@ -255,7 +254,7 @@ class EngineSink final : public Sink {
       if (now >= deadline) {
         return absl::DeadlineExceededError(
             absl::StrCat("engine sink window full until the deadline (", pending_.size(),
-                         " logs, ", pending_bytes_, " bytes unacknowledged; window ",
+                         " logs, ", pending_.bytes(), " bytes unacknowledged; window ",
                          options_.window_logs, " logs / ", options_.window_bytes,
                          " bytes): the log was not taken, send it again later; engine: ",
                          ConnectionStateLocked()));
@@ -268,9 +267,8 @@ class EngineSink final : public Sink {
       --space_waiters_;
     }
     if (closing_) return ClosedError("Send");
-    pending_.push_back(Entry{std::move(wire), false});
-    pending_bytes_ += bytes;
-    max_pending_bytes_ = std::max(max_pending_bytes_, pending_bytes_);
+    pending_.Push(std::move(wire));
+    max_pending_bytes_ = std::max(max_pending_bytes_, pending_.bytes());
     ++taken_;
     if (writer_idle_) WakeStreamLocked();
     return absl::OkStatus();
@@ -338,8 +336,8 @@ class EngineSink final : public Sink {
         close_status_ = absl::DeadlineExceededError(absl::StrCat(
             "engine sink closed with ", pending_.size(),
             " logs not acknowledged by the engine (first id ",
-            utmstack_sink_internal::PrintableId(pending_.front().id()), ", last id ",
-            utmstack_sink_internal::PrintableId(pending_.back().id()),
+            utmstack_sink_internal::PrintableId(pending_.front_id()), ", last id ",
+            utmstack_sink_internal::PrintableId(pending_.back_id()),
             "): treat them as not delivered; engine: ", ConnectionStateLocked()));
       }
     }
@@ -351,17 +349,8 @@ class EngineSink final : public Sink {
   // Thread-safe.
   std::vector<plugins::Log> TakeUnacknowledged() {
     absl::MutexLock lock(&mu_);
-    std::vector<plugins::Log> out;
-    if (!close_status_.has_value()) return out;
-    out.reserve(pending_.size());
-    for (const Entry& e : pending_) {
-      out.emplace_back();
-      // The bytes are the sink's own serialization of a Log: they parse.
-      (void)utmstack_sink_internal::ParseSerializedLog(e.wire, &out.back());
-    }
-    pending_.clear();
-    pending_bytes_ = 0;
-    return out;
+    if (!close_status_.has_value()) return {};
+    return pending_.TakeAll();
   }
 
   // Returns a snapshot of the counters. Thread-safe.
@@ -375,7 +364,7 @@ class EngineSink final : public Sink {
     s.reconnects = streams_ > 0 ? streams_ - 1 : 0;
     s.unmatched_acks = unmatched_acks_;
     s.pending_logs = pending_.size();
-    s.pending_bytes = pending_bytes_;
+    s.pending_bytes = pending_.bytes();
     s.max_pending_bytes = max_pending_bytes_;
     s.streaming = context_ != nullptr && !stream_broken_;
     s.last_error = last_error_;
@@ -386,13 +375,6 @@ class EngineSink final : public Sink {
   const EngineSinkOptions& options() const { return options_; }
 
  private:
-  struct Entry {
-    grpc::Slice wire;  // the serialized Log (shared with gRPC while it is written)
-    bool written;      // handed to some stream already
-    size_t bytes() const { return wire.size(); }
-    absl::string_view id() const { return utmstack_sink_internal::SerializedLogId(wire); }
-  };
-
   // How a stream ended, as the writer sees it.
   enum class StreamEnd { kBroken, kReplaced, kShutdown };
 
@@ -401,7 +383,7 @@ class EngineSink final : public Sink {
 
   bool HasRoomLocked(size_t bytes) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return pending_.size() < options_.window_logs &&
-           pending_bytes_ + bytes <= options_.window_bytes;
+           pending_.bytes() + bytes <= options_.window_bytes;
   }
 
   absl::Status ClosedError(const char* what) const {
@@ -412,9 +394,9 @@ class EngineSink final : public Sink {
   std::string PendingSummaryLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (pending_.empty()) return "none pending";
     return absl::StrCat(pending_.size(), " pending, first id ",
-                        utmstack_sink_internal::PrintableId(pending_.front().id()),
+                        utmstack_sink_internal::PrintableId(pending_.front_id()),
                         ", last id ",
-                        utmstack_sink_internal::PrintableId(pending_.back().id()));
+                        utmstack_sink_internal::PrintableId(pending_.back_id()));
   }
 
   // For messages: what the connection is doing now, and the last failure.
@@ -549,7 +531,7 @@ class EngineSink final : public Sink {
       writer_idle_ = false;
       stream_broken_ = false;
       stream_acked_ = 0;
-      next_send_ = 0;  // resend everything unacknowledged, in order
+      pending_.RestartSending();  // resend everything unacknowledged, in order
       ++streams_;
     }
     std::unique_ptr<grpc::GenericClientAsyncReaderWriter> stream =
@@ -771,8 +753,7 @@ class EngineSink final : public Sink {
             return;
           }
           const size_t ack_size = ack_bytes_.Length();
-          if (!grpc::SerializationTraits<plugins::Ack>::Deserialize(&ack_bytes_, &ack_)
-                   .ok()) {
+          if (!utmstack_sink_internal::ParseAck(&ack_bytes_, &ack_)) {
             // What the typed API does with a reply it cannot parse: end the stream.
             reading_ = false;
             protocol_error_ = absl::UnavailableError(absl::StrCat(
@@ -824,20 +805,20 @@ class EngineSink final : public Sink {
         absl::MutexLock lock(&sink_->mu_);
         sink_->sent_ += std::exchange(unpublished_sent_, 0);
         if (sink_->shutdown_ || sink_->stream_broken_) return;
-        if (sink_->next_send_ >= sink_->pending_.size()) {
+        const utmstack_sink_internal::PendingWindow::Next next =
+            sink_->pending_.TakeNextToSend();
+        if (next.wire == nullptr) {
           sink_->writer_idle_ = true;
           return;
         }
         sink_->writer_idle_ = false;
-        Entry& e = sink_->pending_[sink_->next_send_++];
-        if (e.written) ++sink_->resent_;
-        e.written = true;
+        if (next.resend) ++sink_->resent_;
         // The buffer takes a reference to the slice, not a copy, and Write takes the
         // buffer's: gRPC sends the bytes Send() serialized, and they stay alive if the
         // Log is acknowledged (and dropped from the window) before its write completes.
-        buffer.emplace(&e.wire, 1);
-        coalesced_ += e.bytes();
-        more = sink_->next_send_ < sink_->pending_.size();
+        buffer.emplace(next.wire, 1);
+        coalesced_ += next.wire->size();
+        more = sink_->pending_.has_unsent();
       }
       grpc::WriteOptions write_options;
       if (more && coalesced_ < sink_->options_.max_coalesced_bytes) {
@@ -874,21 +855,13 @@ class EngineSink final : public Sink {
   // id `last_id` is acknowledged. The acknowledged Logs are moved to `done`.
   void ApplyAckLocked(absl::string_view last_id, std::vector<grpc::Slice>* done)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    const size_t limit = std::min(next_send_, pending_.size());
-    for (size_t i = 0; i < limit; ++i) {
-      if (pending_[i].id() != last_id) continue;
-      const size_t n = i + 1;
-      for (size_t k = 0; k < n; ++k) {
-        pending_bytes_ -= pending_.front().bytes();
-        done->push_back(std::move(pending_.front().wire));
-        pending_.pop_front();
-      }
-      next_send_ -= n;
+    const size_t n = pending_.Acknowledge(last_id, done);
+    if (n > 0) {
       acked_ += n;
       stream_acked_ += n;
       if (space_waiters_ > 0 &&
           pending_.size() <= options_.window_logs - options_.window_logs / 4 &&
-          pending_bytes_ <= options_.window_bytes - options_.window_bytes / 4) {
+          pending_.bytes() <= options_.window_bytes - options_.window_bytes / 4) {
         space_cv_.SignalAll();
       }
       if (!ack_targets_.empty() && acked_ >= *ack_targets_.begin()) acked_cv_.SignalAll();
@@ -908,11 +881,9 @@ class EngineSink final : public Sink {
   int space_waiters_ ABSL_GUARDED_BY(mu_) = 0;
   // The acked_ totals that Flush/Close calls wait for (woken when the smallest is met).
   std::multiset<uint64_t> ack_targets_ ABSL_GUARDED_BY(mu_);
-  std::deque<Entry> pending_ ABSL_GUARDED_BY(mu_);  // oldest first
-  size_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Taken and not acknowledged, and how far the current stream got in sending them.
+  utmstack_sink_internal::PendingWindow pending_ ABSL_GUARDED_BY(mu_);
   size_t max_pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  // pending_[0, next_send_) has been handed to the current stream.
-  size_t next_send_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t taken_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t acked_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t stream_acked_ ABSL_GUARDED_BY(mu_) = 0;  // on the current stream
