@@ -610,7 +610,9 @@ class EngineSink final : public Sink {
   }
 
   // The operations of one stream; their tags are these values.
-  enum class Op : uintptr_t { kStart = 1, kWrite, kRead, kWake, kWritesDone, kFinish };
+  enum class Op : uintptr_t {
+    kStart = 1, kWrite, kRead, kWake, kSocketCheck, kWritesDone, kFinish
+  };
 
   // The completion-queue loop of one stream.
   class StreamDriver {
@@ -632,10 +634,11 @@ class EngineSink final : public Sink {
     // Writes queued Logs and applies acks until the stream breaks, the socket is
     // replaced, or Close().
     void Run(dev_t dev, ino_t ino) {
+      // The socket is checked when an alarm fires, so that waiting for the next event
+      // needs no deadline (with one, every wait reads two clocks to convert it).
       const absl::Duration check_every = sink_->options_.socket_check_interval;
       const bool check_socket = check_every != absl::InfiniteDuration();
-      absl::Time next_check = check_socket ? absl::Now() + check_every
-                                           : absl::InfiniteFuture();
+      if (check_socket) ArmSocketCheck(check_every);
       while (true) {
         // No lock per event: Close() sets the flag before it wakes this thread, and
         // only this thread breaks the stream.
@@ -650,19 +653,15 @@ class EngineSink final : public Sink {
         if (started_ && !writing_) StartWrite();
         void* tag = nullptr;
         bool ok = false;
-        const grpc::CompletionQueue::NextStatus next =
-            cq_->AsyncNext(&tag, &ok, GprDeadline(next_check));
-        if (next == grpc::CompletionQueue::SHUTDOWN) return;
-        if (next == grpc::CompletionQueue::GOT_EVENT) Handle(tag, ok);
-        // Checked by the clock, not only when idle (a busy stream rarely times out), but
-        // not after every event: reading the clock costs as much as handling an ack.
-        if (check_socket && (next != grpc::CompletionQueue::GOT_EVENT || ++events_ % 256 == 0) &&
-            absl::Now() >= next_check) {
-          next_check = absl::Now() + check_every;
+        if (!cq_->Next(&tag, &ok)) return;  // shut down
+        Handle(tag, ok);
+        if (check_due_) {
+          check_due_ = false;
           if (sink_->SocketReplaced(dev, ino)) {
             end_ = StreamEnd::kReplaced;
             return;
           }
+          ArmSocketCheck(check_every);
         }
       }
     }
@@ -714,6 +713,7 @@ class EngineSink final : public Sink {
 
     // Shuts the queue down once nothing else can reach it, and takes what is left.
     void Drain() {
+      check_alarm_.Cancel();  // its tag comes back (not ok) before the queue ends
       cq_->Shutdown();
       void* tag = nullptr;
       bool ok = false;
@@ -781,6 +781,9 @@ class EngineSink final : public Sink {
           sink_->wake_pending_ = false;
           return;
         }
+        case Op::kSocketCheck:
+          check_due_ = ok;  // not ok: cancelled, the stream is ending
+          return;
         case Op::kWritesDone:
           writing_ = false;
           return;
@@ -788,6 +791,10 @@ class EngineSink final : public Sink {
           finished_ = true;
           return;
       }
+    }
+
+    void ArmSocketCheck(absl::Duration after) {
+      check_alarm_.Set(cq_, GprDeadline(absl::Now() + after), Tag(Op::kSocketCheck));
     }
 
     void MarkBroken() {
@@ -843,7 +850,8 @@ class EngineSink final : public Sink {
     bool finishing_ = false;
     bool finished_ = false;
     size_t coalesced_ = 0;
-    uint64_t events_ = 0;
+    grpc::Alarm check_alarm_;  // when to look at the socket file again
+    bool check_due_ = false;
     uint64_t unpublished_sent_ = 0;
     grpc::ByteBuffer ack_bytes_;
     plugins::Ack ack_;

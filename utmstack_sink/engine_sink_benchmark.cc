@@ -19,6 +19,7 @@
 #include <cstring>
 #include <cstdlib>
 #include <fstream>
+#include <sys/resource.h>
 #include <map>
 #include <memory>
 #include <string>
@@ -86,6 +87,21 @@ size_t PeakRssBytes() {
   return 0;
 }
 
+// CPU time of the whole process (every thread: sink, engine, gRPC), in seconds. Per
+// Log, it compares variants more steadily than throughput on a machine whose cores are
+// shared: time the process is not given the CPU does not count.
+double ProcessCpuSeconds() {
+  rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+void SetCpuPerLog(benchmark::State& state, double cpu_start, uint64_t logs) {
+  if (logs == 0) return;
+  state.counters["cpu_us_per_log"] = (ProcessCpuSeconds() - cpu_start) * 1e6 / logs;
+}
+
 size_t g_max_pending_bytes = 0;
 utmstack_sink::EngineSinkOptions g_sink_options;
 
@@ -101,6 +117,7 @@ void BM_EngineSink_Pipelined(benchmark::State& state) {
   }
   const plugins::Log tmpl = TemplateLog();
   uint64_t i = 0;
+  const double cpu_start = ProcessCpuSeconds();
   for (auto _ : state) {
     plugins::Log log = tmpl;
     log.set_id(absl::StrCat("bm-", i++));
@@ -113,6 +130,7 @@ void BM_EngineSink_Pipelined(benchmark::State& state) {
     state.SkipWithError("Flush failed");
     return;
   }
+  SetCpuPerLog(state, cpu_start, state.iterations());
   const utmstack_sink::EngineSinkStats stats = (*sink)->stats();
   g_max_pending_bytes = std::max(g_max_pending_bytes, stats.max_pending_bytes);
   state.counters["max_pending_KiB"] = static_cast<double>(stats.max_pending_bytes) / 1024;
@@ -131,6 +149,7 @@ void BM_Lockstep_SendThenRecv(benchmark::State& state) {
   const plugins::Log tmpl = TemplateLog();
   uint64_t i = 0;
   plugins::Ack ack;
+  const double cpu_start = ProcessCpuSeconds();
   for (auto _ : state) {
     plugins::Log log = tmpl;
     log.set_id(absl::StrCat("bm-", i++));
@@ -139,6 +158,7 @@ void BM_Lockstep_SendThenRecv(benchmark::State& state) {
       return;
     }
   }
+  SetCpuPerLog(state, cpu_start, state.iterations());
   stream->WritesDone();
   (void)stream->Finish();
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
@@ -184,6 +204,7 @@ void BM_AsyncClientCeiling(benchmark::State& state) {
     writing = true;
     ++written;
   };
+  const double cpu_start = ProcessCpuSeconds();
   for (auto _ : state) {
     stream->Read(&ack, kAckRead);
     write_next();
@@ -200,6 +221,7 @@ void BM_AsyncClientCeiling(benchmark::State& state) {
       write_next();
     }
   }
+  SetCpuPerLog(state, cpu_start, kLogs);
   context.TryCancel();
   grpc::Status status;
   stream->Finish(&status, kStarted);
@@ -220,9 +242,12 @@ class RateReporter : public benchmark::ConsoleReporter {
       if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
       auto it = run.counters.find("items_per_second");
       if (it != run.counters.end()) rates[run.run_name.function_name].push_back(it->second.value);
+      it = run.counters.find("cpu_us_per_log");
+      if (it != run.counters.end()) cpu[run.run_name.function_name].push_back(it->second.value);
     }
   }
   std::map<std::string, std::vector<double>> rates;
+  std::map<std::string, std::vector<double>> cpu;  // process CPU microseconds per Log
 };
 
 struct Summary {
@@ -277,19 +302,22 @@ int main(int argc, char** argv) {
     if (name == "BM_AsyncClientCeiling") ceiling = Summarize(rates);
   }
   std::printf("\n1 KB logs to the fake engine (ack each), Unix socket, %d-core machine; "
-              "median of %zu shuffled runs each [lowest, highest]\n",
+              "median of %zu shuffled runs each [lowest, highest]; CPU = the whole "
+              "process's (sink, engine, gRPC) per Log\n",
               static_cast<int>(std::thread::hardware_concurrency()), pipelined.runs);
-  const auto line = [](const char* what, const Summary& s) {
-    std::printf("  %-21s: %10.0f logs/s  [%.0f, %.0f]\n", what, s.median, s.low, s.high);
+  const auto line = [&](const char* what, const Summary& s, const char* name) {
+    const Summary cpu = Summarize(reporter.cpu[name]);
+    std::printf("  %-21s: %10.0f logs/s  [%.0f, %.0f]; CPU %.2f us/log [%.2f, %.2f]\n",
+                what, s.median, s.low, s.high, cpu.median, cpu.low, cpu.high);
   };
-  line("pipelined EngineSink", pipelined);
-  line("lockstep (Go plugin)", lockstep);
+  line("pipelined EngineSink", pipelined, "BM_EngineSink_Pipelined");
+  line("lockstep (Go plugin)", lockstep, "BM_Lockstep_SendThenRecv");
   if (lockstep.median > 0 && pipelined.median > 0) {
     std::printf("  ratio                : %10.1fx  (of the medians)\n",
                 pipelined.median / lockstep.median);
   }
   if (ceiling.median > 0 && pipelined.median > 0) {
-    line("async client ceiling", ceiling);
+    line("async client ceiling", ceiling, "BM_AsyncClientCeiling");
     std::printf("  EngineSink / ceiling : %10.0f%%  (of the medians)\n",
                 100 * pipelined.median / ceiling.median);
   }
