@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <utility>
 #include <vector>
@@ -47,7 +48,11 @@ class PendingWindow {
   // Appends a serialized Log (the newest).
   void Push(grpc::Slice wire) {
     bytes_ += wire.size();
-    entries_.push_back(Entry{std::move(wire), false});
+    // Where the id sits is found once here (on the sender's thread), not at each ack.
+    const absl::string_view id = SerializedLogId(wire);
+    const auto offset = static_cast<uint32_t>(
+        id.empty() ? 0 : reinterpret_cast<const uint8_t*>(id.data()) - wire.begin());
+    entries_.push_back(Entry{std::move(wire), offset, static_cast<uint32_t>(id.size()), false});
   }
 
   size_t size() const { return entries_.size(); }
@@ -58,8 +63,8 @@ class PendingWindow {
   bool has_unsent() const { return next_send_ < entries_.size(); }
 
   // Ids of the oldest and newest pending Logs; call only when not empty.
-  absl::string_view front_id() const { return SerializedLogId(entries_.front().wire); }
-  absl::string_view back_id() const { return SerializedLogId(entries_.back().wire); }
+  absl::string_view front_id() const { return entries_.front().id(); }
+  absl::string_view back_id() const { return entries_.back().id(); }
 
   struct Next {
     const grpc::Slice* wire = nullptr;  // null: nothing left to send
@@ -82,7 +87,7 @@ class PendingWindow {
   size_t Acknowledge(absl::string_view last_id, std::vector<grpc::Slice>* done) {
     const size_t limit = std::min(next_send_, entries_.size());
     for (size_t i = 0; i < limit; ++i) {
-      if (SerializedLogId(entries_[i].wire) != last_id) continue;
+      if (entries_[i].id() != last_id) continue;
       const size_t n = i + 1;
       for (size_t k = 0; k < n; ++k) {
         bytes_ -= entries_.front().wire.size();
@@ -113,8 +118,14 @@ class PendingWindow {
 
  private:
   struct Entry {
-    grpc::Slice wire;  // the serialized Log (shared with gRPC while it is written)
-    bool written;      // handed to some stream already
+    grpc::Slice wire;    // the serialized Log (shared with gRPC while it is written)
+    uint32_t id_offset;  // the Log's id: wire bytes [id_offset, id_offset + id_size)
+    uint32_t id_size;
+    bool written;        // handed to some stream already
+    absl::string_view id() const {
+      return absl::string_view(reinterpret_cast<const char*>(wire.begin()) + id_offset,
+                               id_size);
+    }
   };
 
   std::deque<Entry> entries_;  // oldest first

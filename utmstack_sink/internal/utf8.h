@@ -34,7 +34,13 @@ inline size_t FindInvalidUtf8(absl::string_view s) {
   const size_t n = s.size();
   size_t i = 0;
   while (i < n) {
-    // ASCII fast path, eight bytes at a time.
+    // ASCII fast path: 32 bytes at a time (four words tested together), then eight.
+    while (i + 32 <= n) {
+      uint64_t w[4];
+      std::memcpy(w, p + i, sizeof(w));
+      if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL) break;
+      i += 32;
+    }
     while (i + 8 <= n) {
       uint64_t word;
       std::memcpy(&word, p + i, sizeof(word));

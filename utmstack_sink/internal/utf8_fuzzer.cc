@@ -1,4 +1,4 @@
-// Checks FindInvalidUtf8 (with its eight-byte ASCII fast path) against a plain decoder
+// Checks FindInvalidUtf8 (with its 32- and eight-byte ASCII fast paths) against a plain decoder
 // that follows Unicode's definition: decode each sequence to a code point, then reject
 // overlongs, surrogates and values past U+10FFFF.
 #include <cstddef>

@@ -37,6 +37,19 @@ TEST(Utf8Test, ReportsTheOffsetOfTheFirstBadSequence) {
   EXPECT_EQ(FindInvalidUtf8("\xC3\xA9\xC3"), 2u);      // good, then cut
 }
 
+TEST(Utf8Test, ABadByteIsFoundAtEveryOffsetOfTheFastPaths) {
+  // 100 bytes: three 32-byte blocks, then words and single bytes; a bad byte in each
+  // place, and a good two-byte character in each place.
+  for (size_t at = 0; at < 100; ++at) {
+    std::string bad(100, 'a');
+    bad[at] = '\xFF';
+    EXPECT_EQ(FindInvalidUtf8(bad), at);
+    std::string good(100, 'a');
+    good.replace(at, 2, "\xC3\xA9");
+    EXPECT_EQ(FindInvalidUtf8(good.substr(0, 100)), at == 99 ? 99 : kOk) << at;
+  }
+}
+
 TEST(Utf8Test, IsValidUtf8MatchesFind) {
   EXPECT_TRUE(IsValidUtf8("{\"user\":\"j\xC3\xBCrgen\"}"));
   EXPECT_FALSE(IsValidUtf8("{\"user\":\"j\xFCrgen\"}"));  // Latin-1, not UTF-8
