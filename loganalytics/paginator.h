@@ -46,6 +46,19 @@
 // size doubles again, up to max_page_rows. Transient failures (429, 5xx, 504) are
 // retried with the RetryPolicy before NextPage gives up.
 //
+// The overlap's remembered rows count against the answer's limits too (Azure caps an
+// answer at 500,000 rows and about 64 MB): on a busy table, the rows of two minutes may
+// not fit in one answer whatever the page size. When a page is still truncated at
+// min_page_rows and it re-read remembered rows, the overlap is re-read in parts instead
+// (tables with _ItemId): each page re-reads the overlap from where the previous one
+// stopped up to at most a budget of remembered rows, and the rows after the cursor,
+//
+//   | where ((<after part start>) and (<at or before part end>)) or (<after cursor>)
+//
+// The budget halves on each such truncation and doubles again with the page size; a
+// page reports more_available until its parts have covered the whole overlap once, so
+// a caller that reads until caught up still re-reads all of it on each round.
+//
 // A table that does not exist in the workspace (yet) is reported once as kNotFound
 // with kNextAttemptPayload; calls before that time return kNotFound at once (with
 // kAlreadyReportedPayload) without querying, so a scheduler neither spins nor floods.
@@ -241,6 +254,8 @@ struct Page {
   absl::Status partial_error;
   // The take of this page's query (page rows + remembered rows).
   int64_t take = 0;
+  // Remembered rows counted in the take (the part of the overlap this page re-read).
+  int64_t remembered_in_take = 0;
   // Rows in the answer, and of those the ones dropped as already delivered.
   size_t rows_read = 0;
   size_t duplicates = 0;
@@ -255,6 +270,9 @@ struct Page {
   bool overlap_read = false;  // this page re-read the overlap
   absl::Time read_at;
   std::vector<Cursor> delivered;
+  // Where the next page's re-read of the overlap starts (exclusive); unset: at the
+  // overlap's start.
+  std::optional<Cursor> overlap_resume;
 };
 
 class Paginator {
@@ -292,8 +310,13 @@ class Paginator {
     std::string kql;
     std::string timespan;
     int64_t take = 0;
+    int64_t remembered_in_take = 0;
     bool nothing_to_read = false;  // the cursor is already at the settle horizon
     bool overlap_read = false;     // the lower bound lies before the cursor
+    // The part of the overlap re-read: after `part_from`, up to and including
+    // `part_to` (== the cursor: all of the rest of the overlap).
+    Cursor part_from;
+    Cursor part_to;
   };
   absl::StatusOr<Plan> PlanPage(absl::Time now) const {
     Plan plan;
@@ -307,6 +330,26 @@ class Paginator {
                              now - last_overlap_read_ >= options_.overlap_every;
     if (options_.overlap == absl::ZeroDuration() || !overlap_due) lower = cursor_;
     plan.overlap_read = lower < cursor_;
+    plan.remembered_in_take = static_cast<int64_t>(recent_.size());
+    plan.part_from = lower;
+    plan.part_to = cursor_;
+    if (plan.overlap_read && options_.has_item_id) {
+      // Continue a re-read of the overlap in parts where the last page stopped, and
+      // end this part after at most overlap_budget_ remembered rows.
+      if (overlap_resume_ && lower < *overlap_resume_ && *overlap_resume_ < cursor_) {
+        lower = *overlap_resume_;
+      }
+      plan.part_from = lower;
+      int64_t remembered = 0;
+      for (auto it = recent_.upper_bound(lower); it != recent_.end(); ++it) {
+        if (remembered == overlap_budget_) {
+          plan.part_to = *std::prev(it);
+          break;
+        }
+        ++remembered;
+      }
+      plan.remembered_in_take = remembered;
+    }
     if (!options_.has_item_id) {
       // Without a tie-breaker the bound is a time, inclusive.
       lower = Cursor::StartAt(lower.ingestion_time);
@@ -317,19 +360,15 @@ class Paginator {
     }
     std::string where_lower;
     if (lower.ingestion_time != absl::InfinitePast()) {
-      const std::string t = loganalytics_internal::DatetimeLiteral(lower.ingestion_time);
-      absl::StatusOr<std::string> id = loganalytics_internal::QuoteString(lower.item_id);
-      if (!options_.has_item_id || lower.item_id.empty() || !id.ok()) {
-        // Inclusive of the bound's time; rows delivered there are in recent_ and dropped.
-        where_lower = absl::StrCat("\n| where _IngestionTime >= ", t);
-      } else {
-        where_lower = absl::StrCat("\n| where _IngestionTime > ", t,
-                                   " or (_IngestionTime == ", t, " and _ItemId > ", *id, ")");
+      where_lower = absl::StrCat("\n| where ", After(lower));
+      if (plan.part_to < cursor_) {
+        where_lower = absl::StrCat("\n| where ((", After(lower), ") and (",
+                                   AtOrBefore(plan.part_to), ")) or (", After(cursor_), ")");
       }
       plan.timespan = loganalytics_internal::FormatTimespan(
           lower.ingestion_time - options_.lookback, horizon + options_.future_margin);
     }
-    plan.take = page_rows_ + static_cast<int64_t>(recent_.size());
+    plan.take = page_rows_ + plan.remembered_in_take;
     plan.kql = absl::StrCat(
         options_.base_query, "\n| extend _IngestionTime = ingestion_time()",
         options_.has_item_id ? ", _ItemId = _ItemId" : "", where_lower,
@@ -366,6 +405,7 @@ class Paginator {
     page.kql = plan->kql;
     page.timespan = plan->timespan;
     page.take = plan->take;
+    page.remembered_in_take = plan->remembered_in_take;
     page.overlap_read = plan->overlap_read;
     page.read_at = now;
 
@@ -390,6 +430,7 @@ class Paginator {
     // Convert; keep the rows that are new.
     absl::Status row_error;
     Cursor last = cursor_;
+    Cursor last_read = plan->part_from;  // the last row of the answer, new or not
     auto emit = [&](plugins::Log&& log, const RowMeta& meta) -> absl::Status {
       ++page.rows_read;
       absl::StatusOr<absl::Time> t = loganalytics_internal::ParseDatetime(meta.ingestion_time);
@@ -401,6 +442,7 @@ class Paginator {
       Cursor position{*t, std::string(meta.item_id.empty() ? absl::string_view(log.id())
                                                            : meta.item_id)};
       if (!options_.has_item_id) position.item_id = log.id();
+      if (last_read < position) last_read = position;
       if (recent_keys_.contains(position.item_id)) {
         ++page.duplicates;
         return absl::OkStatus();
@@ -427,8 +469,19 @@ class Paginator {
     page.complete = true;
     page.more_available = static_cast<int64_t>(page.rows_read) >= page.take;
     page.next_cursor = options_.has_item_id ? last : Cursor::StartAt(last.ingestion_time);
+    if (plan->overlap_read && options_.has_item_id) {
+      // A full answer that ended inside the overlap continues from its last row; a part
+      // read to its end continues after it; the last part starts the overlap over.
+      if (page.more_available && last_read < cursor_) {
+        page.overlap_resume = last_read;
+      } else if (plan->part_to < cursor_) {
+        page.overlap_resume = plan->part_to;
+        page.more_available = true;  // the rest of the overlap is still to be re-read
+      }
+    }
     if (++complete_in_a_row_ >= options_.grow_after) {
       page_rows_ = std::min(options_.max_page_rows, page_rows_ * 2);
+      overlap_budget_ = std::min(MaxOverlapBudget(), overlap_budget_ * 2);
       complete_in_a_row_ = 0;
     }
     return page;
@@ -450,6 +503,7 @@ class Paginator {
       if (recent_keys_.insert(key.item_id).second) recent_.insert(key);
     }
     cursor_ = page.next_cursor;
+    overlap_resume_ = page.overlap_resume;
     ++pages_committed_;
     if (page.overlap_read) last_overlap_read_ = page.read_at;
     Trim();
@@ -462,11 +516,40 @@ class Paginator {
   int64_t page_rows() const { return page_rows_; }
   // Rows remembered for the overlap.
   size_t recent_size() const { return recent_.size(); }
+  // At most this many remembered rows are re-read by one page (see the top).
+  int64_t overlap_budget() const { return overlap_budget_; }
   // When a missing table is queried again; InfinitePast when not waiting.
   absl::Time next_attempt() const { return next_attempt_; }
   const PaginatorOptions& options() const { return options_; }
 
  private:
+  int64_t MaxOverlapBudget() const {
+    return static_cast<int64_t>(std::min<size_t>(options_.max_recent, INT32_MAX)) + 1;
+  }
+
+  // KQL for "the row's position is after `c`" (rows at c's time with a larger _ItemId;
+  // every row at c's time when c has no _ItemId or it cannot be quoted: the rows
+  // delivered there are remembered and dropped).
+  std::string After(const Cursor& c) const {
+    const std::string t = loganalytics_internal::DatetimeLiteral(c.ingestion_time);
+    absl::StatusOr<std::string> id = loganalytics_internal::QuoteString(c.item_id);
+    if (!options_.has_item_id || c.item_id.empty() || !id.ok()) {
+      return absl::StrCat("_IngestionTime >= ", t);
+    }
+    return absl::StrCat("_IngestionTime > ", t, " or (_IngestionTime == ", t,
+                        " and _ItemId > ", *id, ")");
+  }
+
+  // KQL for "the row's position is `c` or before it" (every row at c's time when its
+  // _ItemId cannot be quoted: more remembered rows, dropped).
+  std::string AtOrBefore(const Cursor& c) const {
+    const std::string t = loganalytics_internal::DatetimeLiteral(c.ingestion_time);
+    absl::StatusOr<std::string> id = loganalytics_internal::QuoteString(c.item_id);
+    if (c.item_id.empty() || !id.ok()) return absl::StrCat("_IngestionTime <= ", t);
+    return absl::StrCat("_IngestionTime < ", t, " or (_IngestionTime == ", t,
+                        " and _ItemId <= ", *id, ")");
+  }
+
   static ConvertOptions ConvertOptionsFor(const PaginatorOptions& options) {
     ConvertOptions convert = options.convert;
     if (convert.workspace_id.empty()) convert.workspace_id = options.workspace_id;
@@ -477,11 +560,18 @@ class Paginator {
   absl::StatusOr<Page> Incomplete(Page page, const absl::Status& why) {
     complete_in_a_row_ = 0;
     if (page_rows_ <= options_.min_page_rows) {
-      return absl::DataLossError(absl::StrCat(
-          "KQL query \"", options_.name, "\" page ", pages_asked_, " on workspace ",
-          options_.workspace_id, " stays incomplete even at ", page_rows_,
-          " rows per page: ", why.message(),
-          "; the rows are too large for one answer: project fewer columns in the query"));
+      if (page.overlap_read && options_.has_item_id && page.remembered_in_take > 1) {
+        // The overlap's remembered rows are what does not fit: re-read it in parts.
+        overlap_budget_ = std::max<int64_t>(1, page.remembered_in_take / 2);
+      } else {
+        return absl::DataLossError(absl::StrCat(
+            "KQL query \"", options_.name, "\" page ", pages_asked_, " on workspace ",
+            options_.workspace_id, " stays incomplete even at ", page_rows_,
+            " rows per page", page.remembered_in_take > 0 ? absl::StrCat(
+                " and ", page.remembered_in_take, " remembered row(s) of the overlap") : "",
+            ": ", why.message(),
+            "; the rows are too large for one answer: project fewer columns in the query"));
+      }
     }
     page_rows_ = std::max(options_.min_page_rows, page_rows_ / 2);
     page.logs.clear();
@@ -550,6 +640,10 @@ class Paginator {
   absl::flat_hash_set<std::string> recent_keys_;
   LogConverter converter_;
   int64_t page_rows_ = 0;
+  // Remembered rows one page may re-read; below MaxOverlapBudget() the overlap is
+  // re-read in parts, from overlap_resume_ on.
+  int64_t overlap_budget_ = MaxOverlapBudget();
+  std::optional<Cursor> overlap_resume_;
   int complete_in_a_row_ = 0;
   int64_t pages_asked_ = 0;
   int64_t pages_committed_ = 0;

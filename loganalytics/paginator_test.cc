@@ -2,12 +2,14 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -341,6 +343,53 @@ TEST_F(PaginatorTest, RowCapShrinksThePageUntilItFits) {
   std::vector<std::string> keys = Drain(*paginator, 100);
   EXPECT_EQ(keys.size(), 30u);
   EXPECT_GE(model_.stats().row_cap_hits, 2);
+}
+
+TEST_F(PaginatorTest, AnOverlapTooBigForOneAnswerIsReReadInParts) {
+  // 60 rows within one minute, an answer cap of 20 rows: once 20 rows are remembered,
+  // no page size makes page + overlap fit in one answer.
+  for (int i = 0; i < 60; ++i) {
+    Add(absl::StrFormat("id-%02d", i), absl::Minutes(50) + absl::Seconds(i));
+  }
+  // Ingested among them, but queryable only once the cursor is well past it.
+  Add("id-30-slow", absl::Minutes(50) + absl::Seconds(30) + absl::Milliseconds(500),
+      absl::Seconds(240));
+  model_.SetRowCap(20);
+  clock_.Set(kT0 + absl::Minutes(54));
+  std::unique_ptr<Paginator> paginator = Make(Options());
+
+  // One round: pages until caught up. Counts the pages that re-read only a part of the
+  // overlap, and the smallest budget seen.
+  int parts = 0;
+  int64_t smallest_budget = paginator->overlap_budget();
+  const auto round = [&] {
+    std::vector<std::string> keys;
+    for (int pages = 0; pages < 200; ++pages) {
+      absl::StatusOr<Page> page = paginator->NextPage();
+      EXPECT_TRUE(page.ok()) << page.status();  // never kDataLoss
+      if (!page.ok()) break;
+      for (const plugins::Log& log : page->logs) keys.push_back(KeyOf(log));
+      if (absl::StrContains(page->kql, ") and (_IngestionTime < datetime(")) ++parts;
+      EXPECT_TRUE(paginator->Commit(*page).ok());
+      smallest_budget = std::min(smallest_budget, paginator->overlap_budget());
+      if (page->complete && !page->more_available) break;
+    }
+    return keys;
+  };
+  std::vector<std::string> first = round();
+  EXPECT_EQ(first.size(), 60u);
+  EXPECT_EQ(std::set<std::string>(first.begin(), first.end()).size(), 60u);
+  EXPECT_GE(parts, 1);
+  EXPECT_LT(smallest_budget, 20);
+  EXPECT_GE(model_.stats().row_cap_hits, 1);
+  EXPECT_EQ(paginator->cursor(), (Cursor{kT0 + absl::Minutes(50) + absl::Seconds(59), "id-59"}));
+
+  // The slow row becomes queryable 1m30s after the cursor passed it: the next round
+  // re-reads the whole overlap, in parts where needed, and finds it.
+  clock_.Set(kT0 + absl::Minutes(54) + absl::Seconds(45));
+  EXPECT_THAT(round(), ElementsAre("id-30-slow"));
+  // The round after that finds nothing new, and ends.
+  EXPECT_THAT(round(), ElementsAre());
 }
 
 TEST_F(PaginatorTest, AnswerLargerThanTheTransportAllowsShrinksThePage) {
