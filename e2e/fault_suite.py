@@ -624,6 +624,10 @@ def scenarios(params):
         Scenario("partial_error", "30% of answers truncated with a PartialError",
                  fake_flags=["--truncate_rate=0.3"],
                  log_patterns=[("truncated page", r"answer was truncated")]),
+        Scenario("row_cap", "answers capped at 200 rows: the rows of the 2-minute overlap "
+                 "alone exceed one answer (Azure's row and size caps on a busy table)",
+                 fake_flags=["--row_cap=200"],
+                 log_patterns=[("truncated page", r"answer was truncated")]),
         Scenario("slow_engine", "the engine acks 150 ms late and reads each Log 2 ms late "
                  "(backpressure)", engine_flags=["--ack_delay=150ms", "--read_delay=2ms"]),
         Scenario("fs_full", "the state directory's file system (64 KiB tmpfs) is full for "
