@@ -55,9 +55,11 @@
 //
 //   | where ((<after part start>) and (<at or before part end>)) or (<after cursor>)
 //
-// The budget halves on each such truncation and doubles again with the page size; a
+// The budget halves on each such truncation (and with the page size while parts are
+// read and they are most of the take) and doubles again with the page size; a
 // page reports more_available until its parts have covered the whole overlap once, so
-// a caller that reads until caught up still re-reads all of it on each round.
+// a caller that reads until caught up still re-reads all of it on each round (a round
+// that a transient error ends resumes where it stopped, at the caller's next call).
 //
 // A table that does not exist in the workspace (yet) is reported once as kNotFound
 // with kNextAttemptPayload; calls before that time return kNotFound at once (with
@@ -559,6 +561,10 @@ class Paginator {
 
   absl::StatusOr<Page> Incomplete(Page page, const absl::Status& why) {
     complete_in_a_row_ = 0;
+    if (overlap_budget_ < MaxOverlapBudget() && page.remembered_in_take > page_rows_) {
+      // Already re-reading in parts, and the re-read is most of the take: shrink both.
+      overlap_budget_ = std::max<int64_t>(1, page.remembered_in_take / 2);
+    }
     if (page_rows_ <= options_.min_page_rows) {
       if (page.overlap_read && options_.has_item_id && page.remembered_in_take > 1) {
         // The overlap's remembered rows are what does not fit: re-read it in parts.

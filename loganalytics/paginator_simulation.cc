@@ -14,6 +14,10 @@ ABSL_FLAG(int64_t, records, 1000000, "records in all workspaces");
 ABSL_FLAG(int, workspaces, 3, "workspaces");
 ABSL_FLAG(int64_t, hours, 24, "hours of ingestion the records are spread over");
 ABSL_FLAG(uint64_t, seed, 7, "random seed");
+ABSL_FLAG(int64_t, row_cap, 15000,
+          "rows per answer before a PartialError; the default is below the largest pages, "
+          "so the catch-up hits it; a cap below the rows of one overlap (e.g. 200) makes "
+          "the paginators re-read the overlap in parts");
 ABSL_FLAG(int64_t, overlap_every_seconds, 0,
           "re-read the overlap only this often (0: every page); see PaginatorOptions");
 
@@ -24,10 +28,15 @@ int main(int argc, char** argv) {
   options.workspaces = absl::GetFlag(FLAGS_workspaces);
   options.span = absl::Hours(absl::GetFlag(FLAGS_hours));
   options.seed = absl::GetFlag(FLAGS_seed);
-  options.row_cap = 15000;  // below the largest pages, so the catch-up hits it
+  options.row_cap = absl::GetFlag(FLAGS_row_cap);
   options.paginator.initial_page_rows = 5000;
   options.paginator.max_page_rows = 40000;
   options.paginator.overlap_every = absl::Seconds(absl::GetFlag(FLAGS_overlap_every_seconds));
+  if (options.row_cap < 15000) {
+    // Re-read in parts, a round of pages that a retryable error interrupts resumes at
+    // the next tick: the net narrows by up to one tick. Keep the slow records within it.
+    options.slow_extra = options.paginator.overlap - options.tick - absl::Seconds(10);
+  }
   if (options.paginator.overlap_every > absl::ZeroDuration()) {
     // Keep the slow records within what the narrower net catches.
     options.slow_extra = options.paginator.overlap - options.paginator.overlap_every -
