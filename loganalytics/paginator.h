@@ -47,8 +47,9 @@
 // retried with the RetryPolicy before NextPage gives up.
 //
 // The overlap's remembered rows count against the answer's limits too (Azure caps an
-// answer at 500,000 rows and about 64 MB): on a busy table, the rows of two minutes may
-// not fit in one answer whatever the page size. When a page is still truncated at
+// answer at 500,000 rows and about 64 MB; with up to max_recent = 20,000 remembered
+// rows it is the size cap that wide rows reach): on a busy table, the rows of two
+// minutes may not fit in one answer whatever the page size. When a page is still truncated at
 // min_page_rows and it re-read remembered rows, the overlap is re-read in parts instead
 // (tables with _ItemId): each page re-reads the overlap from where the previous one
 // stopped up to at most a budget of remembered rows, and the rows after the cursor,
@@ -59,7 +60,9 @@
 // read and they are most of the take) and doubles again with the page size; a
 // page reports more_available until its parts have covered the whole overlap once, so
 // a caller that reads until caught up still re-reads all of it on each round (a round
-// that a transient error ends resumes where it stopped, at the caller's next call).
+// that a transient error ends resumes where it stopped, at the caller's next call). The
+// net narrows while parts are read: a round that takes longer than the rows of its
+// oldest part stay in the overlap skips them (they left the window).
 //
 // A table that does not exist in the workspace (yet) is reported once as kNotFound
 // with kNextAttemptPayload; calls before that time return kNotFound at once (with
@@ -231,7 +234,7 @@ struct PaginatorOptions {
   absl::Duration future_margin = absl::Hours(25);
   int64_t initial_page_rows = 10000;
   int64_t min_page_rows = 10;
-  // Below Azure's 500,000-row cap; the byte cap (~100 MB) halves it when reached.
+  // Below Azure's 500,000-row cap; the size cap (~64 MB) halves it when reached.
   int64_t max_page_rows = 100000;
   // Complete pages in a row before the page size doubles again.
   int grow_after = 2;
@@ -251,7 +254,8 @@ struct Page {
   // False: the answer was truncated or partial; nothing was taken from it and the next
   // NextPage() reads the same range again with a smaller page. `partial_error` says why.
   bool complete = true;
-  // True: the answer was full (or incomplete), so more rows may be waiting now.
+  // True: the answer was full (or incomplete), so more rows may be waiting now, or the
+  // overlap is being re-read in parts and the round has not covered all of it yet.
   bool more_available = false;
   absl::Status partial_error;
   // The take of this page's query (page rows + remembered rows).
@@ -329,33 +333,37 @@ class Paginator {
     Cursor lower = std::min(
         cursor_, std::max(floor_, Cursor::StartAt(cursor_.ingestion_time - options_.overlap)));
     const bool overlap_due = options_.overlap_every <= absl::ZeroDuration() ||
-                             now - last_overlap_read_ >= options_.overlap_every;
+                             now - last_overlap_read_ >= options_.overlap_every ||
+                             overlap_resume_.has_value();  // a round in parts goes on
     if (options_.overlap == absl::ZeroDuration() || !overlap_due) lower = cursor_;
     plan.overlap_read = lower < cursor_;
-    plan.remembered_in_take = static_cast<int64_t>(recent_.size());
-    plan.part_from = lower;
-    plan.part_to = cursor_;
-    if (plan.overlap_read && options_.has_item_id) {
-      // Continue a re-read of the overlap in parts where the last page stopped, and
-      // end this part after at most overlap_budget_ remembered rows.
-      if (overlap_resume_ && lower < *overlap_resume_ && *overlap_resume_ < cursor_) {
-        lower = *overlap_resume_;
-      }
-      plan.part_from = lower;
-      int64_t remembered = 0;
-      for (auto it = recent_.upper_bound(lower); it != recent_.end(); ++it) {
-        if (remembered == overlap_budget_) {
-          plan.part_to = *std::prev(it);
-          break;
-        }
-        ++remembered;
-      }
-      plan.remembered_in_take = remembered;
+    const bool in_parts = plan.overlap_read && options_.has_item_id;
+    if (in_parts && overlap_resume_ && lower < *overlap_resume_ && *overlap_resume_ < cursor_) {
+      lower = *overlap_resume_;  // continue the re-read of the overlap where it stopped
     }
     if (!options_.has_item_id) {
       // Without a tie-breaker the bound is a time, inclusive.
       lower = Cursor::StartAt(lower.ingestion_time);
     }
+    plan.part_from = lower;
+    plan.part_to = cursor_;
+    // Count the remembered rows the query can return: those after the lower bound as
+    // the KQL writes it (After(): every row at its time when its _ItemId is not used),
+    // up to the end of the part. A part ends after at most overlap_budget_ of them, at
+    // a row whose position the KQL can write (AtOrBefore(): else at the last remembered
+    // row of that time).
+    int64_t remembered = 0;
+    for (auto it = recent_.upper_bound(AsWritten(lower)); it != recent_.end(); ++it) {
+      if (in_parts && remembered >= overlap_budget_) {
+        const Cursor& end = *std::prev(it);
+        if (Writable(end) || it->ingestion_time != end.ingestion_time) {
+          plan.part_to = end;
+          break;
+        }
+      }
+      ++remembered;
+    }
+    plan.remembered_in_take = remembered;
     if (lower.ingestion_time > horizon) {
       plan.nothing_to_read = true;
       return plan;
@@ -474,7 +482,7 @@ class Paginator {
     if (plan->overlap_read && options_.has_item_id) {
       // A full answer that ended inside the overlap continues from its last row; a part
       // read to its end continues after it; the last part starts the overlap over.
-      if (page.more_available && last_read < cursor_) {
+      if (page.more_available && plan->part_from < last_read && last_read < cursor_) {
         page.overlap_resume = last_read;
       } else if (plan->part_to < cursor_) {
         page.overlap_resume = plan->part_to;
@@ -505,7 +513,7 @@ class Paginator {
       if (recent_keys_.insert(key.item_id).second) recent_.insert(key);
     }
     cursor_ = page.next_cursor;
-    overlap_resume_ = page.overlap_resume;
+    if (page.overlap_read) overlap_resume_ = page.overlap_resume;
     ++pages_committed_;
     if (page.overlap_read) last_overlap_read_ = page.read_at;
     Trim();
@@ -529,13 +537,23 @@ class Paginator {
     return static_cast<int64_t>(std::min<size_t>(options_.max_recent, INT32_MAX)) + 1;
   }
 
+  // Whether KQL bounds can name `c`'s _ItemId (else they fall back to its time).
+  bool Writable(const Cursor& c) const {
+    return options_.has_item_id && !c.item_id.empty() &&
+           loganalytics_internal::QuoteString(c.item_id).ok();
+  }
+  // The position After(c) really starts after.
+  Cursor AsWritten(const Cursor& c) const {
+    return Writable(c) ? c : Cursor::StartAt(c.ingestion_time);
+  }
+
   // KQL for "the row's position is after `c`" (rows at c's time with a larger _ItemId;
   // every row at c's time when c has no _ItemId or it cannot be quoted: the rows
   // delivered there are remembered and dropped).
   std::string After(const Cursor& c) const {
     const std::string t = loganalytics_internal::DatetimeLiteral(c.ingestion_time);
     absl::StatusOr<std::string> id = loganalytics_internal::QuoteString(c.item_id);
-    if (!options_.has_item_id || c.item_id.empty() || !id.ok()) {
+    if (!Writable(c) || !id.ok()) {
       return absl::StrCat("_IngestionTime >= ", t);
     }
     return absl::StrCat("_IngestionTime > ", t, " or (_IngestionTime == ", t,
