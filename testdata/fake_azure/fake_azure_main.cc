@@ -35,6 +35,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -356,6 +357,9 @@ class Workload {
 };
 
 // Faults the workspace model does not make: 429 storms, corrupt and endless bodies.
+// Each body fault comes once in every block of 1/rate queries, at a random place in the
+// block: the share is the rate, and even a short run (a few dozen queries) sees every
+// kind of fault it asked for, whatever the seed.
 class BodyFaults {
  public:
   struct Options {
@@ -369,8 +373,31 @@ class BodyFaults {
     std::atomic<int64_t> storm{0}, corrupt{0}, endless{0};
   };
 
+  // Once per block of round(1 / rate) queries.
+  class OncePerBlock {
+   public:
+    explicit OncePerBlock(double rate)
+        : block_(rate > 0 ? std::max<int64_t>(1, std::llround(1 / rate)) : 0) {}
+    bool Next(std::mt19937_64& random) {
+      if (block_ == 0) return false;
+      if (index_ % block_ == 0) {
+        hit_ = index_ + std::uniform_int_distribution<int64_t>(0, block_ - 1)(random);
+      }
+      return index_++ == hit_;
+    }
+
+   private:
+    int64_t block_;
+    int64_t index_ = 0;
+    int64_t hit_ = -1;
+  };
+
   explicit BodyFaults(Options options)
-      : options_(options), random_(options.seed * 7919 + 17), start_(absl::Now()) {}
+      : options_(options),
+        random_(options.seed * 7919 + 17),
+        endless_(options.endless),
+        corrupt_(options.corrupt),
+        start_(absl::Now()) {}
 
   bool any() const {
     return options_.corrupt > 0 || options_.endless > 0 ||
@@ -385,18 +412,20 @@ class BodyFaults {
         return fake_azure::QueryReply{
             429, {{"Retry-After", "1"}}, std::string(azure_testdata::kQueryError429), {}};
       }
-      double draw;
+      bool endless;
+      bool corrupt;
       uint64_t variant;
       {
         std::lock_guard<std::mutex> lock(mu_);
-        draw = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+        endless = endless_.Next(random_);
+        corrupt = corrupt_.Next(random_);
         variant = random_();
       }
-      if (draw < options_.endless) {
+      if (endless) {
         ++counts_.endless;
         return Endless();
       }
-      if (draw < options_.endless + options_.corrupt) {
+      if (corrupt) {
         ++counts_.corrupt;
         return Corrupt(variant, inner(q));
       }
@@ -472,6 +501,8 @@ class BodyFaults {
   const Options options_;
   std::mutex mu_;
   std::mt19937_64 random_;
+  OncePerBlock endless_;  // guarded by mu_, as random_
+  OncePerBlock corrupt_;
   const absl::Time start_;
   Counts counts_;
 };
