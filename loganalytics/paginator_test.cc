@@ -1,5 +1,6 @@
 #include "loganalytics/paginator.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -106,6 +107,37 @@ class PaginatorTest : public ::testing::Test {
       if (page->complete && !page->more_available) break;
     }
     return keys;
+  }
+
+  // Like Drain, but the round must end (a complete page with nothing more) within
+  // `max_pages`; `each` sees every committed page.
+  std::vector<std::string> Round(Paginator& paginator,
+                                 const std::function<void(const Page&)>& each = nullptr,
+                                 int max_pages = 200) {
+    std::vector<std::string> keys;
+    for (int i = 0; i < max_pages; ++i) {
+      absl::StatusOr<Page> page = paginator.NextPage();
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) return keys;
+      for (const plugins::Log& log : page->logs) keys.push_back(KeyOf(log));
+      EXPECT_TRUE(paginator.Commit(*page).ok());
+      if (each) each(*page);
+      if (page->complete && !page->more_available) return keys;
+    }
+    ADD_FAILURE() << "the round did not end within " << max_pages << " pages";
+    return keys;
+  }
+
+  // 60 rows within one minute at 50:00 and a row among them queryable only 4 minutes
+  // after its ingestion, with answers capped at 20 rows: once 20 rows are remembered,
+  // no page size makes page + overlap fit in one answer.
+  void AddBusyMinuteWithACap() {
+    for (int i = 0; i < 60; ++i) {
+      Add(absl::StrFormat("id-%02d", i), absl::Minutes(50) + absl::Seconds(i));
+    }
+    Add("id-30-slow", absl::Minutes(50) + absl::Seconds(30) + absl::Milliseconds(500),
+        absl::Seconds(240));
+    model_.SetRowCap(20);
   }
 
   common::FakeClock clock_{kT0 + absl::Hours(1)};
@@ -346,42 +378,19 @@ TEST_F(PaginatorTest, RowCapShrinksThePageUntilItFits) {
 }
 
 TEST_F(PaginatorTest, AnOverlapTooBigForOneAnswerIsReReadInParts) {
-  // 60 rows within one minute, an answer cap of 20 rows: once 20 rows are remembered,
-  // no page size makes page + overlap fit in one answer.
-  for (int i = 0; i < 60; ++i) {
-    Add(absl::StrFormat("id-%02d", i), absl::Minutes(50) + absl::Seconds(i));
-  }
-  // Ingested among them, but queryable only once the cursor is well past it.
-  Add("id-30-slow", absl::Minutes(50) + absl::Seconds(30) + absl::Milliseconds(500),
-      absl::Seconds(240));
-  model_.SetRowCap(20);
+  AddBusyMinuteWithACap();
   clock_.Set(kT0 + absl::Minutes(54));
   std::unique_ptr<Paginator> paginator = Make(Options());
-
-  // One round: pages until caught up. Counts the pages that re-read only a part of the
-  // overlap, and the smallest budget seen.
+  // Counts the pages that re-read only a part of the overlap, and the smallest budget.
   int parts = 0;
   int64_t smallest_budget = paginator->overlap_budget();
-  const auto round = [&] {
-    std::vector<std::string> keys;
-    bool ended = false;
-    for (int pages = 0; pages < 200 && !ended; ++pages) {
-      absl::StatusOr<Page> page = paginator->NextPage();
-      EXPECT_TRUE(page.ok()) << page.status();  // never kDataLoss
-      if (!page.ok()) break;
-      for (const plugins::Log& log : page->logs) keys.push_back(KeyOf(log));
-      if (absl::StrContains(page->kql, ") and (_IngestionTime < datetime(")) ++parts;
-      EXPECT_TRUE(paginator->Commit(*page).ok());
-      smallest_budget = std::min(smallest_budget, paginator->overlap_budget());
-      ended = page->complete && !page->more_available;
-    }
-    EXPECT_TRUE(ended) << "the round did not end within 200 pages";
-    return keys;
+  const auto watch = [&](const Page& page) {
+    if (absl::StrContains(page.kql, ") and (_IngestionTime < datetime(")) ++parts;
+    smallest_budget = std::min(smallest_budget, paginator->overlap_budget());
   };
-  std::vector<std::string> first = round();
   std::vector<std::string> all;
   for (int i = 0; i < 60; ++i) all.push_back(absl::StrFormat("id-%02d", i));
-  EXPECT_THAT(first, ElementsAreArray(all));
+  EXPECT_THAT(Round(*paginator, watch), ElementsAreArray(all));  // never kDataLoss
   EXPECT_GE(parts, 1);
   EXPECT_LT(smallest_budget, 20);
   EXPECT_GE(model_.stats().row_cap_hits, 1);
@@ -390,39 +399,21 @@ TEST_F(PaginatorTest, AnOverlapTooBigForOneAnswerIsReReadInParts) {
   // The slow row becomes queryable 1m30s after the cursor passed it: the next round
   // re-reads the whole overlap, in parts where needed, and finds it.
   clock_.Set(kT0 + absl::Minutes(54) + absl::Seconds(45));
-  EXPECT_THAT(round(), ElementsAre("id-30-slow"));
+  EXPECT_THAT(Round(*paginator), ElementsAre("id-30-slow"));
   // The round after that finds nothing new, and ends.
-  EXPECT_THAT(round(), ElementsAre());
+  EXPECT_THAT(Round(*paginator), ElementsAre());
 }
 
 TEST_F(PaginatorTest, ABusyOverlapReReadOnlyNowAndThenIsStillReadInParts) {
-  for (int i = 0; i < 60; ++i) {
-    Add(absl::StrFormat("id-%02d", i), absl::Minutes(50) + absl::Seconds(i));
-  }
-  Add("id-30-slow", absl::Minutes(50) + absl::Seconds(30) + absl::Milliseconds(500),
-      absl::Seconds(240));
-  model_.SetRowCap(20);
+  AddBusyMinuteWithACap();
   clock_.Set(kT0 + absl::Minutes(54));
   PaginatorOptions options = Options();
   options.overlap_every = absl::Seconds(60);
   std::unique_ptr<Paginator> paginator = Make(options);
-  const auto round = [&] {
-    std::vector<std::string> keys;
-    for (int pages = 0; pages < 200; ++pages) {
-      absl::StatusOr<Page> page = paginator->NextPage();
-      EXPECT_TRUE(page.ok()) << page.status();  // never kDataLoss
-      if (!page.ok()) break;
-      for (const plugins::Log& log : page->logs) keys.push_back(KeyOf(log));
-      EXPECT_TRUE(paginator->Commit(*page).ok());
-      if (page->complete && !page->more_available) return keys;
-    }
-    ADD_FAILURE() << "the round did not end within 200 pages";
-    return keys;
-  };
-  EXPECT_EQ(round().size(), 60u);
+  EXPECT_EQ(Round(*paginator).size(), 60u);
   // A minute after the last re-read, the round re-reads every part of the overlap.
   clock_.Set(kT0 + absl::Minutes(55) + absl::Seconds(5));
-  EXPECT_THAT(round(), ElementsAre("id-30-slow"));
+  EXPECT_THAT(Round(*paginator), ElementsAre("id-30-slow"));
 }
 
 TEST_F(PaginatorTest, AnUnwritableItemIdWhereAReReadStopsDoesNotStallIt) {
@@ -438,16 +429,7 @@ TEST_F(PaginatorTest, AnUnwritableItemIdWhereAReReadStopsDoesNotStallIt) {
   // A new paginator on the saved cursor re-reads the overlap a row at a time, and its
   // re-read stops on the unwritable id.
   std::unique_ptr<Paginator> second = Make(options, first->cursor());
-  std::vector<std::string> again;
-  bool ended = false;
-  for (int pages = 0; pages < 50 && !ended; ++pages) {
-    absl::StatusOr<Page> page = second->NextPage();
-    ASSERT_TRUE(page.ok()) << page.status();
-    for (const plugins::Log& log : page->logs) again.push_back(KeyOf(log));
-    ASSERT_TRUE(second->Commit(*page).ok());
-    ended = page->complete && !page->more_available;
-  }
-  EXPECT_TRUE(ended);
+  std::vector<std::string> again = Round(*second, nullptr, 50);
   std::vector<std::string> expected = ids;
   std::sort(expected.begin(), expected.end());
   expected.push_back("zz-last");
