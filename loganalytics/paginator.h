@@ -279,6 +279,10 @@ struct Page {
   // Where the next page's re-read of the overlap starts (exclusive); unset: at the
   // overlap's start.
   std::optional<Cursor> overlap_resume;
+  // The overlap, re-read in parts, moved past where the round had got to: the rows in
+  // between left the window without being re-read this round (a record that becomes
+  // queryable there late can be missed). Worth a warning.
+  bool overlap_overtaken = false;
 };
 
 class Paginator {
@@ -319,6 +323,7 @@ class Paginator {
     int64_t remembered_in_take = 0;
     bool nothing_to_read = false;  // the cursor is already at the settle horizon
     bool overlap_read = false;     // the lower bound lies before the cursor
+    bool overlap_overtaken = false;  // see Page
     // The part of the overlap re-read: after `part_from`, up to and including
     // `part_to` (== the cursor: all of the rest of the overlap).
     Cursor part_from;
@@ -338,8 +343,12 @@ class Paginator {
     if (options_.overlap == absl::ZeroDuration() || !overlap_due) lower = cursor_;
     plan.overlap_read = lower < cursor_;
     const bool in_parts = plan.overlap_read && options_.has_item_id;
-    if (in_parts && overlap_resume_ && lower < *overlap_resume_ && *overlap_resume_ < cursor_) {
-      lower = *overlap_resume_;  // continue the re-read of the overlap where it stopped
+    if (in_parts && overlap_resume_ && *overlap_resume_ < cursor_) {
+      if (lower < *overlap_resume_) {
+        lower = *overlap_resume_;  // continue the re-read of the overlap where it stopped
+      } else {
+        plan.overlap_overtaken = true;  // the window's start passed the round
+      }
     }
     if (!options_.has_item_id) {
       // Without a tie-breaker the bound is a time, inclusive.
@@ -417,6 +426,7 @@ class Paginator {
     page.take = plan->take;
     page.remembered_in_take = plan->remembered_in_take;
     page.overlap_read = plan->overlap_read;
+    page.overlap_overtaken = plan->overlap_overtaken;
     page.read_at = now;
 
     ++pages_asked_;

@@ -404,6 +404,34 @@ TEST_F(PaginatorTest, AnOverlapTooBigForOneAnswerIsReReadInParts) {
   EXPECT_THAT(Round(*paginator), ElementsAre());
 }
 
+TEST_F(PaginatorTest, ACursorThatOutrunsARoundInPartsIsReported) {
+  AddBusyMinuteWithACap();
+  clock_.Set(kT0 + absl::Minutes(54));
+  std::unique_ptr<Paginator> paginator = Make(Options());
+  bool overtaken = false;
+  const auto watch = [&](const Page& page) { overtaken |= page.overlap_overtaken; };
+  EXPECT_EQ(Round(*paginator, watch).size(), 60u);
+  EXPECT_FALSE(overtaken);  // the parts kept up
+
+  // A round starts in parts; then rows ingested three minutes later move the cursor
+  // past the window the round was reading.
+  clock_.Set(kT0 + absl::Minutes(54) + absl::Seconds(30));
+  absl::StatusOr<Page> page;
+  do {
+    page = paginator->NextPage();
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_TRUE(paginator->Commit(*page).ok());
+  } while (!page->complete || !absl::StrContains(page->kql, ") and (_IngestionTime < "));
+  ASSERT_TRUE(page->more_available);  // the round is not over
+  for (int i = 0; i < 5; ++i) {
+    Add(absl::StrFormat("later-%d", i), absl::Minutes(53) + absl::Seconds(50 + i));
+  }
+  clock_.Set(kT0 + absl::Minutes(57));
+  std::vector<std::string> later = Round(*paginator, watch);
+  EXPECT_TRUE(overtaken);
+  EXPECT_THAT(later, ::testing::IsSupersetOf({"later-0", "later-4"}));
+}
+
 TEST_F(PaginatorTest, ABusyOverlapReReadOnlyNowAndThenIsStillReadInParts) {
   AddBusyMinuteWithACap();
   clock_.Set(kT0 + absl::Minutes(54));

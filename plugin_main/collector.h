@@ -156,6 +156,15 @@ class QueryCollector : public ScheduledTask {
       outcome.more_available = true;
       return outcome;
     }
+    if (page->overlap_overtaken) {
+      log_->Warning(
+          "the overlap is re-read in parts (its rows do not fit in one answer) and the "
+          "cursor moved on faster than the parts: some of it was not re-read this round, so "
+          "a record that became queryable there late can be missed; project fewer columns "
+          "in the query so that more rows fit in an answer",
+          {{"workspace", workspace_}, {"query", query_}},
+          {{"remembered_rows", static_cast<double>(page->remembered_in_take)}});
+    }
     const size_t count = page->logs.size();
     uint64_t bytes = 0;
     // Real time: the sink waits on real acknowledgements whatever clock reads Azure.

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/json_log_capture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loganalytics/identity_limiter.h"
@@ -85,7 +87,8 @@ class CollectorTest : public ::testing::Test {
 
   std::shared_ptr<QueryCollector> MakeCollector(
       absl::Duration sink_deadline = absl::Seconds(20),
-      std::shared_ptr<const loganalytics::StopSignal> stop = nullptr) {
+      std::shared_ptr<const loganalytics::StopSignal> stop = nullptr,
+      const std::function<void(loganalytics::PaginatorOptions&)>& tweak = nullptr) {
     loganalytics::PaginatorOptions options;
     options.workspace_id = kWorkspace;
     options.name = "SigninLogs";
@@ -95,6 +98,7 @@ class CollectorTest : public ::testing::Test {
     options.convert.workspace_id = kWorkspace;
     options.convert.data_source = "prod";
     options.convert.clock = clock_.AsClock();
+    if (tweak) tweak(options);
     CollectorOptions collector_options;
     collector_options.clock = clock_.AsClock();
     collector_options.sink_deadline = sink_deadline;
@@ -216,6 +220,36 @@ TEST_F(CollectorTest, ThrottlingAndTruncationAreRetriedWithoutLoss) {
   std::set<std::string> unique(ids.begin(), ids.end());
   EXPECT_EQ(unique.size(), static_cast<size_t>(kRecords));
   EXPECT_GE(collector->stats().truncations, 1u);
+}
+
+// A busy minute whose rows do not fit in one answer with the page: the overlap is
+// re-read in parts, and when the cursor outruns a round of parts, the log says so.
+TEST_F(CollectorTest, AnOverlapReReadInPartsThatFallsBehindIsLogged) {
+  StartEngine();
+  common::JsonLogCapture capture(common::LogLevel::kWarning);
+  log_ = capture.logger();
+  const absl::Time busy = clock_.Now() - absl::Hours(10);
+  for (int i = 0; i < 60; ++i) {
+    workspace_model::Record r;
+    r.table = "SigninLogs";
+    r.item_id = absl::StrCat("busy-", 100 + i);
+    r.ingestion_time = busy + absl::Seconds(i) + absl::Milliseconds(500);
+    r.time_generated = r.ingestion_time - absl::Seconds(30);
+    r.visible_at = r.ingestion_time;
+    model_.AddRecord(kWorkspace, std::move(r));
+  }
+  model_.SetRowCap(20);
+  auto collector = MakeCollector(absl::Seconds(20), nullptr, [](loganalytics::PaginatorOptions& o) {
+    o.initial_page_rows = 10;
+    o.min_page_rows = 1;
+  });
+  EXPECT_LT(Drain(*collector, 5000), 5000);
+  ASSERT_TRUE(sink_->Flush(absl::Now() + absl::Seconds(10)).ok());
+  std::vector<std::string> ids = engine_->received_ids();
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(),
+            static_cast<size_t>(kRecords + 60));
+  EXPECT_THAT(capture.Text(), HasSubstr("the overlap is re-read in parts"));
+  EXPECT_THAT(capture.Text(), HasSubstr("\"remembered_rows\":"));
 }
 
 // SIGTERM during an Azure outage: the page's request keeps failing with 5xx and the
