@@ -379,11 +379,10 @@ class Paginator {
     }
     std::string where_lower;
     if (lower.ingestion_time != absl::InfinitePast()) {
-      where_lower = absl::StrCat("\n| where ", After(lower));
-      if (plan.part_to < cursor_) {
-        where_lower = absl::StrCat("\n| where ((", After(lower), ") and (",
-                                   AtOrBefore(plan.part_to), ")) or (", After(cursor_), ")");
-      }
+      where_lower = plan.part_to < cursor_
+                        ? absl::StrCat("\n| where ((", After(lower), ") and (",
+                                       AtOrBefore(plan.part_to), ")) or (", After(cursor_), ")")
+                        : absl::StrCat("\n| where ", After(lower));
       plan.timespan = loganalytics_internal::FormatTimespan(
           lower.ingestion_time - options_.lookback, horizon + options_.future_margin);
     }
@@ -547,35 +546,37 @@ class Paginator {
     return static_cast<int64_t>(std::min<size_t>(options_.max_recent, INT32_MAX)) + 1;
   }
 
-  // Whether KQL bounds can name `c`'s _ItemId (else they fall back to its time).
-  bool Writable(const Cursor& c) const {
-    return options_.has_item_id && !c.item_id.empty() &&
-           loganalytics_internal::QuoteString(c.item_id).ok();
+  // `c`'s _ItemId as a KQL string literal, when bounds can name it; else (a table
+  // without _ItemId, an empty one, one QuoteString refuses) bounds fall back to c's time.
+  absl::StatusOr<std::string> QuotedItemId(const Cursor& c) const {
+    if (!options_.has_item_id || c.item_id.empty()) {
+      return absl::FailedPreconditionError("no _ItemId to write");
+    }
+    return loganalytics_internal::QuoteString(c.item_id);
   }
+  bool Writable(const Cursor& c) const { return QuotedItemId(c).ok(); }
   // The position After(c) really starts after.
   Cursor AsWritten(const Cursor& c) const {
     return Writable(c) ? c : Cursor::StartAt(c.ingestion_time);
   }
 
   // KQL for "the row's position is after `c`" (rows at c's time with a larger _ItemId;
-  // every row at c's time when c has no _ItemId or it cannot be quoted: the rows
-  // delivered there are remembered and dropped).
+  // every row at c's time when its _ItemId cannot be written: the rows delivered there
+  // are remembered and dropped).
   std::string After(const Cursor& c) const {
     const std::string t = loganalytics_internal::DatetimeLiteral(c.ingestion_time);
-    absl::StatusOr<std::string> id = loganalytics_internal::QuoteString(c.item_id);
-    if (!Writable(c) || !id.ok()) {
-      return absl::StrCat("_IngestionTime >= ", t);
-    }
+    absl::StatusOr<std::string> id = QuotedItemId(c);
+    if (!id.ok()) return absl::StrCat("_IngestionTime >= ", t);
     return absl::StrCat("_IngestionTime > ", t, " or (_IngestionTime == ", t,
                         " and _ItemId > ", *id, ")");
   }
 
   // KQL for "the row's position is `c` or before it" (every row at c's time when its
-  // _ItemId cannot be quoted: more remembered rows, dropped).
+  // _ItemId cannot be written: more remembered rows, dropped).
   std::string AtOrBefore(const Cursor& c) const {
     const std::string t = loganalytics_internal::DatetimeLiteral(c.ingestion_time);
-    absl::StatusOr<std::string> id = loganalytics_internal::QuoteString(c.item_id);
-    if (c.item_id.empty() || !id.ok()) return absl::StrCat("_IngestionTime <= ", t);
+    absl::StatusOr<std::string> id = QuotedItemId(c);
+    if (!id.ok()) return absl::StrCat("_IngestionTime <= ", t);
     return absl::StrCat("_IngestionTime < ", t, " or (_IngestionTime == ", t,
                         " and _ItemId <= ", *id, ")");
   }
@@ -589,23 +590,25 @@ class Paginator {
 
   absl::StatusOr<Page> Incomplete(Page page, const absl::Status& why) {
     complete_in_a_row_ = 0;
-    if (overlap_budget_ < MaxOverlapBudget() && page.remembered_in_take > page_rows_) {
-      // Already re-reading in parts, and the re-read is most of the take: shrink both.
+    const bool at_min = page_rows_ <= options_.min_page_rows;
+    // At the smallest page, the overlap's remembered rows are what does not fit: re-read
+    // it in parts. Already re-reading in parts, with the re-read most of the take: shrink
+    // the parts along with the page.
+    const bool parts_needed = at_min && page.overlap_read && options_.has_item_id &&
+                              page.remembered_in_take > 1;
+    const bool parts_too_big =
+        overlap_budget_ < MaxOverlapBudget() && page.remembered_in_take > page_rows_;
+    if (parts_needed || parts_too_big) {
       overlap_budget_ = std::max<int64_t>(1, page.remembered_in_take / 2);
     }
-    if (page_rows_ <= options_.min_page_rows) {
-      if (page.overlap_read && options_.has_item_id && page.remembered_in_take > 1) {
-        // The overlap's remembered rows are what does not fit: re-read it in parts.
-        overlap_budget_ = std::max<int64_t>(1, page.remembered_in_take / 2);
-      } else {
-        return absl::DataLossError(absl::StrCat(
-            "KQL query \"", options_.name, "\" page ", pages_asked_, " on workspace ",
-            options_.workspace_id, " stays incomplete even at ", page_rows_,
-            " rows per page", page.remembered_in_take > 0 ? absl::StrCat(
-                " and ", page.remembered_in_take, " remembered row(s) of the overlap") : "",
-            ": ", why.message(),
-            "; the rows are too large for one answer: project fewer columns in the query"));
-      }
+    if (at_min && !parts_needed) {
+      return absl::DataLossError(absl::StrCat(
+          "KQL query \"", options_.name, "\" page ", pages_asked_, " on workspace ",
+          options_.workspace_id, " stays incomplete even at ", page_rows_,
+          " rows per page", page.remembered_in_take > 0 ? absl::StrCat(
+              " and ", page.remembered_in_take, " remembered row(s) of the overlap") : "",
+          ": ", why.message(),
+          "; the rows are too large for one answer: project fewer columns in the query"));
     }
     page_rows_ = std::max(options_.min_page_rows, page_rows_ / 2);
     page.logs.clear();

@@ -14,7 +14,9 @@ ABSL_FLAG(int64_t, records, 1000000, "records in all workspaces");
 ABSL_FLAG(int, workspaces, 3, "workspaces");
 ABSL_FLAG(int64_t, hours, 24, "hours of ingestion the records are spread over");
 ABSL_FLAG(uint64_t, seed, 7, "random seed");
-ABSL_FLAG(int64_t, row_cap, 15000,
+constexpr int64_t kDefaultRowCap = 15000;
+
+ABSL_FLAG(int64_t, row_cap, kDefaultRowCap,
           "rows per answer before a PartialError; the default is below the largest pages, "
           "so the catch-up hits it; a cap below the rows of one overlap (e.g. 200) makes "
           "the paginators re-read the overlap in parts");
@@ -32,7 +34,7 @@ int main(int argc, char** argv) {
   options.paginator.initial_page_rows = 5000;
   options.paginator.max_page_rows = 40000;
   options.paginator.overlap_every = absl::Seconds(absl::GetFlag(FLAGS_overlap_every_seconds));
-  if (options.row_cap < 15000) {
+  if (options.row_cap < kDefaultRowCap) {
     // Re-read in parts, a round of pages that a retryable error interrupts resumes at
     // the next tick: the net narrows by up to one tick. Keep the slow records within it.
     options.slow_extra = options.paginator.overlap - options.tick - absl::Seconds(10);
