@@ -10,8 +10,13 @@
 //    buffer hint, so a burst of Logs leaves in a few socket writes.
 //  - Cumulative acks: `Ack.lastId` means "everything I sent on this stream up to and
 //    including the Log with this id has been taken". Ids are matched by position
-//    (the first pending Log with that id, searching from the oldest), so repeated
-//    ids and engines that ack only some Logs both work.
+//    (the first pending Log with that id, searching from the oldest), which is right
+//    for repeated ids and for engines that ack only some Logs, as long as each Ack
+//    names a Log sent after the one the previous Ack named (UTMStack's engine acks in
+//    order). With both together, a Log sent again while its first copy is pending
+//    (a page re-read after a Flush timeout) and an engine acking only some Logs, an
+//    Ack naming the second copy is taken for the first: the second copies then wait
+//    for a later Ack or the next stream (never acknowledged early).
 //  - Faults never end the process: a missing socket, an engine restart, a stream
 //    closed with an error, or the socket file replaced by a new engine make the sink
 //    reconnect with exponential backoff and resend, in order, every Log not yet
@@ -80,6 +85,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/call_once.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -327,7 +333,8 @@ class EngineSink final : public Sink {
       work_cv_.SignalAll();
       WakeStreamLocked();
     }
-    if (writer_.joinable()) writer_.join();
+    // Concurrent Close calls: one joins, the others wait for that join to end.
+    absl::call_once(writer_joined_, [this] { writer_.join(); });
     absl::MutexLock lock(&mu_);
     if (!close_status_.has_value()) {
       if (pending_.empty()) {
@@ -555,8 +562,12 @@ class EngineSink final : public Sink {
     }
     if (clean && driver.started()) driver.WritesDone(until);
     // A stream that never started is cancelled at once (its start may wait for a
-    // connection).
-    if (!driver.started() || !driver.WaitForReadEnd(until)) context.TryCancel();
+    // connection), and so is one given up for a reply that is not an Ack: its read has
+    // stopped, and the other end, still waiting for Logs, would never end it.
+    if (!driver.started() || !driver.protocol_error().ok() ||
+        !driver.WaitForReadEnd(until)) {
+      context.TryCancel();
+    }
     const grpc::Status status = driver.Finish();
     {
       absl::MutexLock lock(&mu_);
@@ -914,6 +925,7 @@ class EngineSink final : public Sink {
   absl::Status last_error_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::Status> close_status_ ABSL_GUARDED_BY(mu_);
 
+  absl::once_flag writer_joined_;
   std::thread writer_;  // last: starts after everything above is initialized
 };
 

@@ -23,6 +23,8 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/plugins.grpc.pb.h"
 #include "proto/plugins.pb.h"
 #include "testdata/fake_engine/fake_engine.h"
 #include "testdata/fake_engine/short_temp_dir.h"
@@ -513,6 +515,71 @@ TEST_F(EngineSinkTest, GracefulCloseHalfClosesAfterEverythingIsAcknowledged) {
   EXPECT_FALSE(sink->stats().streaming);
   EXPECT_EQ(engine.active_streams(), 0);
   EXPECT_TRUE(sink->TakeUnacknowledged().empty());
+}
+
+// An Input server that answers the first Log of each stream with bytes that are not a
+// plugins.Ack (an id that is not UTF-8 cannot be decoded) and then keeps reading, as a
+// process on the socket that is not the engine might.
+class NotAnEngine final : public plugins::Engine::Service {
+ public:
+  grpc::Status Input(grpc::ServerContext* /*context*/,
+                     grpc::ServerReaderWriter<plugins::Ack, plugins::Log>* stream) override {
+    streams.fetch_add(1);
+    plugins::Log log;
+    bool answered = false;
+    while (stream->Read(&log)) {
+      if (!answered) {
+        plugins::Ack ack;
+        ack.set_lastid("\xff\xfe is not UTF-8");
+        answered = true;
+        if (!stream->Write(ack)) break;
+      }
+    }
+    return grpc::Status::OK;
+  }
+  std::atomic<int> streams{0};
+};
+
+TEST_F(EngineSinkTest, AReplyThatIsNotAnAckEndsTheStreamAndTheSinkTriesAgain) {
+  NotAnEngine service;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix://" + SocketPath(), grpc::InsecureServerCredentials());
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<EngineSink> sink = MakeSink(SinkOptions());
+  ASSERT_NE(sink, nullptr);
+  ASSERT_TRUE(sink->Send(MakeLog(0), absl::Now() + kLong).ok());
+  // The stream the sink gave up on must end (the server keeps it open), so that the
+  // sink opens the next one instead of waiting for that end for ever.
+  const absl::Time until = absl::Now() + absl::Seconds(20);
+  while (service.streams.load() < 3 && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_GE(service.streams.load(), 3);
+  EXPECT_THAT(sink->stats().last_error.message(), HasSubstr("not a plugins.Ack"));
+  const absl::Time closing = absl::Now();
+  const absl::Status closed = sink->Close(absl::Now() + absl::Milliseconds(200));
+  EXPECT_EQ(closed.code(), absl::StatusCode::kDeadlineExceeded) << closed;
+  EXPECT_THAT(closed.message(), HasSubstr("log-0"));
+  EXPECT_LT(absl::Now() - closing, absl::Seconds(5));
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+TEST_F(EngineSinkTest, CloseFromTwoThreadsAtOnceReturnsTheSameResultToBoth) {
+  FakeEngine engine(EngineOptions());
+  ASSERT_TRUE(engine.Start().ok());
+  for (int round = 0; round < 20; ++round) {
+    std::unique_ptr<EngineSink> sink = MakeSink(SinkOptions());
+    ASSERT_NE(sink, nullptr);
+    SendRange(*sink, 0, 10);
+    absl::Status first, second;
+    std::thread other([&] { second = sink->Close(absl::Now() + kLong); });
+    first = sink->Close(absl::Now() + kLong);
+    other.join();
+    EXPECT_TRUE(first.ok()) << first;
+    EXPECT_TRUE(second.ok()) << second;
+  }
 }
 
 TEST(EngineSinkOptionsTest, RejectsSocketPathsTheKernelCannotBind) {
