@@ -60,6 +60,7 @@ struct CollectorStats {
   uint64_t retries = 0;      // extra requests made by the retry policy
   uint64_t throttles = 0;    // pages that ended in 429 after retries
   uint64_t truncations = 0;  // incomplete pages (re-read smaller)
+  uint64_t refused = 0;      // Logs the sink can never take, set aside (see below)
   uint64_t errors = 0;
   absl::Time cursor = absl::InfinitePast();
   std::string last_error;
@@ -76,6 +77,14 @@ struct CollectorOptions {
   // same signal (StoppableLimiters in runtime.h): its kCancelled for a wait for a
   // permit is then taken the same way, not as an error.
   std::shared_ptr<const loganalytics::StopSignal> stop;
+  // Where a Log goes that the sink can never take (Sink::Check: e.g. over the engine's
+  // message limit), so that it neither blocks its query for good nor is lost: each is
+  // written here, flushed before the page is committed, and logged as an error. Unset:
+  // such a Log fails its page, which is read again (and fails again) until the query
+  // is changed.
+  std::shared_ptr<utmstack_sink::Sink> refused;
+  // Where `refused` writes (a file path), for the error line.
+  std::string refused_where;
 };
 
 class QueryCollector : public ScheduledTask {
@@ -165,24 +174,50 @@ class QueryCollector : public ScheduledTask {
           {{"workspace", workspace_}, {"query", query_}},
           {{"remembered_rows", static_cast<double>(page->remembered_in_take)}});
     }
-    const size_t count = page->logs.size();
+    size_t count = page->logs.size();
     uint64_t bytes = 0;
+    uint64_t refused = 0;
     // Real time: the sink waits on real acknowledgements whatever clock reads Azure.
     const absl::Time deadline = absl::Now() + options_.sink_deadline;
     for (plugins::Log& log : page->logs) {
+      if (options_.refused != nullptr) {
+        if (absl::Status why = sink_->Check(log); !why.ok()) {
+          if (absl::Status s = SetAside(std::move(log), why, deadline); !s.ok()) {
+            outcome.status = s;
+            Fail(s, "a log the engine cannot take could not be set aside; the page will be "
+                    "read again", true);
+            return outcome;
+          }
+          ++refused;
+          continue;
+        }
+      }
       bytes += log.raw().size();
       if (absl::Status s = sink_->Send(std::move(log), deadline); !s.ok()) {
         outcome.status = s;
-        Fail(s, "the engine did not take the page in time; it will be read again", true);
+        Fail(s, s.code() == absl::StatusCode::kInvalidArgument
+                    ? "the engine can never take a log of this page; it will be read again"
+                    : "the engine did not take the page in time; it will be read again",
+             true);
         return outcome;
       }
     }
+    count -= refused;
     if (count > 0) {
       if (absl::Status s = sink_->Flush(deadline); !s.ok()) {
         outcome.status = s;
         Fail(s, "the engine did not acknowledge the page in time; it will be read again", true);
         return outcome;
       }
+    }
+    if (refused > 0) {
+      if (absl::Status s = options_.refused->Flush(deadline); !s.ok()) {
+        outcome.status = s;
+        Fail(s, "the logs the engine cannot take could not be saved; the page will be read "
+                "again", true);
+        return outcome;
+      }
+      Count([&](CollectorStats& s) { s.refused += refused; });
     }
     if (absl::Status s = paginator_->Commit(*page); !s.ok()) {
       outcome.status = s;
@@ -250,6 +285,22 @@ class QueryCollector : public ScheduledTask {
     }
     paginator_ = std::make_unique<loganalytics::Paginator>(client_, paginator_options, start,
                                                            options_.clock, sleeper);
+    return absl::OkStatus();
+  }
+
+  // Writes a Log the sink refused for good (`why`) to options_.refused and says so.
+  absl::Status SetAside(plugins::Log log, const absl::Status& why, absl::Time deadline) {
+    const std::string id = log.id();
+    const size_t bytes = log.ByteSizeLong();
+    if (absl::Status s = options_.refused->Send(std::move(log), deadline); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("log ", id, ": ", why.message(),
+                                                 "; setting it aside failed: ", s.message()));
+    }
+    log_->Error("a log the engine can never take was set aside instead of sent; the query "
+                "goes on",
+                {{"workspace", workspace_}, {"query", query_}, {"log_id", id},
+                 {"reason", why.message()}, {"set_aside_in", options_.refused_where}},
+                {{"bytes", static_cast<double>(bytes)}});
     return absl::OkStatus();
   }
 

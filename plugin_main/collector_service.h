@@ -47,11 +47,17 @@ namespace plugin_main {
 
 class CollectorService {
  public:
+  // `refused` and `refused_where`: see CollectorOptions (unset: a Log the sink can
+  // never take fails its page).
   CollectorService(std::shared_ptr<common::JsonLogger> log, std::shared_ptr<utmstack_sink::Sink> sink,
-          std::shared_ptr<CheckpointStore> store, int threads)
+          std::shared_ptr<CheckpointStore> store, int threads,
+          std::shared_ptr<utmstack_sink::Sink> refused = nullptr,
+          std::string refused_where = "")
       : log_(std::move(log)),
         sink_(std::move(sink)),
         store_(std::move(store)),
+        refused_(std::move(refused)),
+        refused_where_(std::move(refused_where)),
         scheduler_(SchedulerOptions{threads}) {}
 
   // Makes the running set of collectors match `settings`: new (workspace, query) pairs
@@ -88,6 +94,8 @@ class CollectorService {
         }
         CollectorOptions collector_options;
         collector_options.stop = stop_;
+        collector_options.refused = refused_;
+        collector_options.refused_where = refused_where_;
         auto collector = std::make_shared<QueryCollector>(
             ws.proto.name(), query.name, ws.poll_interval, ws.start_at, *options, parts->client,
             sink_, store_, log_, collector_options);
@@ -148,6 +156,7 @@ class CollectorService {
       total.bytes += s.bytes;
       total.errors += s.errors;
       total.truncations += s.truncations;
+      total.refused += s.refused;
       total.throttles += s.throttles;
       total.retries += s.retries;
       total.duplicates += s.duplicates;
@@ -159,7 +168,8 @@ class CollectorService {
                    {{"pages", double(s.pages)}, {"rows", double(s.rows)},
                     {"bytes", double(s.bytes)}, {"retries", double(s.retries)},
                     {"throttles", double(s.throttles)},
-                    {"truncations", double(s.truncations)}, {"lag_seconds", lag}});
+                    {"truncations", double(s.truncations)},
+                    {"refused", double(s.refused)}, {"lag_seconds", lag}});
       }
     }
     return total;
@@ -169,6 +179,8 @@ class CollectorService {
   std::shared_ptr<common::JsonLogger> log_;
   std::shared_ptr<utmstack_sink::Sink> sink_;
   std::shared_ptr<CheckpointStore> store_;
+  const std::shared_ptr<utmstack_sink::Sink> refused_;
+  const std::string refused_where_;
   Scheduler scheduler_;
   mutable absl::Mutex mu_;
   // Shared by every collector and limiter: Stop() ends their retry and permit waits.

@@ -25,6 +25,7 @@
 #include "testdata/workspace_model/model_transport.h"
 #include "testdata/workspace_model/workspace_model.h"
 #include "utmstack_sink/engine_sink.h"
+#include "utmstack_sink/json_lines_sink.h"
 
 namespace plugin_main {
 namespace {
@@ -72,7 +73,7 @@ class CollectorTest : public ::testing::Test {
     log_ = std::make_shared<common::JsonLogger>(stderr, common::LogLevel::kWarning);
   }
 
-  void StartEngine(int ack_every = 1) {
+  void StartEngine(int ack_every = 1, size_t max_log_bytes = 0) {
     fake_engine::FakeEngineOptions options;
     options.socket_path = dir_.Path("engine.sock");
     options.ack_every = ack_every;
@@ -80,6 +81,7 @@ class CollectorTest : public ::testing::Test {
     ASSERT_TRUE(engine_->Start().ok());
     utmstack_sink::EngineSinkOptions sink_options;
     sink_options.socket_path = dir_.Path("engine.sock");
+    if (max_log_bytes > 0) sink_options.max_log_bytes = max_log_bytes;
     auto sink = utmstack_sink::EngineSink::Create(sink_options);
     ASSERT_TRUE(sink.ok()) << sink.status();
     sink_ = std::shared_ptr<utmstack_sink::Sink>(std::move(*sink));
@@ -103,6 +105,8 @@ class CollectorTest : public ::testing::Test {
     collector_options.clock = clock_.AsClock();
     collector_options.sink_deadline = sink_deadline;
     collector_options.stop = std::move(stop);
+    collector_options.refused = refused_;
+    collector_options.refused_where = dir_.Path("refused.jsonl");
     return std::make_shared<QueryCollector>("prod", "SigninLogs", absl::Minutes(1),
                                             clock_.Now() - absl::Hours(24), options, client_,
                                             sink_, store_, log_, collector_options);
@@ -127,6 +131,7 @@ class CollectorTest : public ::testing::Test {
   std::shared_ptr<common::JsonLogger> log_;
   std::unique_ptr<fake_engine::FakeEngine> engine_;
   std::shared_ptr<utmstack_sink::Sink> sink_;
+  std::shared_ptr<utmstack_sink::Sink> refused_;  // unset unless a test sets it
 };
 
 TEST_F(CollectorTest, DeliversEveryRecordOnceAndSavesTheCursorAfterTheAcks) {
@@ -156,6 +161,50 @@ TEST_F(CollectorTest, DeliversEveryRecordOnceAndSavesTheCursorAfterTheAcks) {
   EXPECT_TRUE(again.status.ok());
   EXPECT_FALSE(again.more_available);
   EXPECT_EQ(engine_->received_count(), static_cast<uint64_t>(kRecords));
+}
+
+TEST_F(CollectorTest, ALogTheEngineCanNeverTakeIsSetAsideAndTheQueryGoesOn) {
+  // One record far larger than the engine takes in one message, among the others.
+  workspace_model::Record big;
+  big.table = "SigninLogs";
+  big.item_id = "item-big";
+  big.ingestion_time = clock_.Now() - absl::Hours(10) + absl::Seconds(7);
+  big.time_generated = big.ingestion_time - absl::Seconds(30);
+  big.visible_at = big.ingestion_time;
+  big.columns.push_back(workspace_model::Column::String("UserPrincipalName", "big@contoso.com"));
+  big.columns.push_back(workspace_model::Column::String("Details", std::string(8000, 'd')));
+  model_.AddRecord(kWorkspace, std::move(big));
+  StartEngine(/*ack_every=*/1, /*max_log_bytes=*/4096);
+  auto refused = utmstack_sink::JsonLinesSink::Open(dir_.Path("refused.jsonl"));
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  refused_ = std::shared_ptr<utmstack_sink::Sink>(std::move(*refused));
+  common::JsonLogCapture capture(common::LogLevel::kWarning);
+  log_ = capture.logger();
+  auto collector = MakeCollector();
+  Drain(*collector);
+  ASSERT_TRUE(sink_->Flush(absl::Now() + absl::Seconds(10)).ok());
+  // Every other record reached the engine once, and the cursor went past the big one.
+  std::vector<std::string> ids = engine_->received_ids();
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(),
+            static_cast<size_t>(kRecords));
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kRecords));
+  const CollectorStats stats = collector->stats();
+  EXPECT_EQ(stats.refused, 1u);
+  EXPECT_EQ(stats.rows, static_cast<uint64_t>(kRecords));
+  EXPECT_EQ(stats.errors, 0u);
+  auto saved = store_->Load("prod", "SigninLogs");
+  ASSERT_TRUE(saved.ok() && saved->has_value());
+  EXPECT_EQ((*saved)->item_id, absl::StrCat("item-", 100000 + kRecords - 1));
+  // The big record is kept whole in the refused file, and the log says where.
+  std::ifstream in(dir_.Path("refused.jsonl"));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], HasSubstr("big@contoso.com"));
+  EXPECT_THAT(lines[0], HasSubstr(std::string(8000, 'd')));
+  EXPECT_THAT(capture.Text(), HasSubstr("set aside"));
+  EXPECT_THAT(capture.Text(), HasSubstr("refused.jsonl"));
+  EXPECT_THAT(capture.Text(), HasSubstr("4096-byte limit"));
 }
 
 TEST_F(CollectorTest, ARestartedCollectorResumesFromTheCheckpoint) {

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -49,6 +50,7 @@
 #include "plugin_main/utmstack_config.h"
 #include "proto/plugins.grpc.pb.h"
 #include "utmstack_sink/engine_sink.h"
+#include "utmstack_sink/json_lines_sink.h"
 
 namespace plugin_main {
 
@@ -152,6 +154,9 @@ inline std::string RenderPrometheus(
          [](const CollectorStats& s) { return absl::StrCat(s.throttles); });
   family("azure_la_truncations_total", "counter", "Truncated answers re-read smaller.",
          [](const CollectorStats& s) { return absl::StrCat(s.truncations); });
+  family("azure_la_refused_logs_total", "counter",
+         "Logs the engine can never take, set aside in refused_logs.jsonl.",
+         [](const CollectorStats& s) { return absl::StrCat(s.refused); });
   family("azure_la_errors_total", "counter", "Failed runs.",
          [](const CollectorStats& s) { return absl::StrCat(s.errors); });
   family("azure_la_lag_seconds", "gauge", "Now minus the cursor's ingestion time.",
@@ -202,6 +207,19 @@ inline WorkspaceSettings ConsoleDefaults(const Env& env) {
     if (absl::ParseTime(absl::RFC3339_full, *start, &t, &err)) ws.start_at = t;
   }
   return ws;
+}
+
+// The file in the state directory where Logs the engine can never take are set aside
+// (one JSON line each, fsynced before their page is committed).
+inline std::string RefusedLogsPath(const std::string& state_dir) {
+  return absl::StrCat(state_dir, "/refused_logs.jsonl");
+}
+
+inline absl::StatusOr<std::shared_ptr<utmstack_sink::Sink>> OpenRefusedLogs(
+    const std::string& state_dir) {
+  auto sink = utmstack_sink::JsonLinesSink::Open(RefusedLogsPath(state_dir));
+  if (!sink.ok()) return sink.status();
+  return std::shared_ptr<utmstack_sink::Sink>(std::move(*sink));
 }
 
 }  // namespace commands_internal
@@ -275,8 +293,14 @@ inline int RunCommand(const std::string& config_path, bool once, const CommandCo
   // The sink reconnects silently; this says when the engine went away and came back.
   EngineHealthLog engine_health(log, settings->engine_socket);
   std::shared_ptr<utmstack_sink::Sink> sink(std::move(*engine));
+  auto refused = commands_internal::OpenRefusedLogs(settings->state_dir);
+  if (!refused.ok()) {
+    log->Error("cannot start: state directory", {{"error", refused.status().message()}});
+    return 2;
+  }
   const absl::Time started = absl::Now();
-  CollectorService service(log, sink, store, /*threads=*/4);
+  CollectorService service(log, sink, store, /*threads=*/4, *refused,
+                           commands_internal::RefusedLogsPath(settings->state_dir));
   std::unique_ptr<MetricsServer> metrics;
   if (settings->metrics_port > 0) {
     metrics = std::make_unique<MetricsServer>([&service, engine_sink] {
@@ -578,9 +602,17 @@ inline int BackfillCommand(const std::string& config_path, const std::string& wo
     return 2;
   }
   std::shared_ptr<utmstack_sink::Sink> sink(std::move(*engine));
+  auto refused = commands_internal::OpenRefusedLogs(settings->state_dir);
+  if (!refused.ok()) {
+    std::fprintf(context.log_out, "backfill: %s\n",
+                 std::string(refused.status().message()).c_str());
+    return 2;
+  }
   const std::string checkpoint_name = absl::StrCat(query->name, "@backfill");
   CollectorOptions collector_options;
   collector_options.stop = stop;
+  collector_options.refused = *refused;
+  collector_options.refused_where = commands_internal::RefusedLogsPath(settings->state_dir);
   QueryCollector collector(ws->proto.name(), checkpoint_name, ws->poll_interval, start, *options,
                            parts->client, sink, store, log, collector_options);
   commands_internal::StopOnSignal on_signal(signals, stop);

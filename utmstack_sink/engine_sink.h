@@ -236,6 +236,13 @@ class EngineSink final : public Sink {
   // not called. Logs still pending are dropped.
   ~EngineSink() override { (void)Close(absl::Now()); }
 
+  // kInvalidArgument for a Log Send refuses at once: a field not UTF-8, or larger
+  // than max_log_bytes serialized. Thread-safe.
+  absl::Status Check(const plugins::Log& log) const override {
+    return utmstack_sink_internal::ValidateLog(log, log.ByteSizeLong(),
+                                               options_.max_log_bytes);
+  }
+
   // Takes `log` for delivery and returns without waiting for its acknowledgement.
   // While the window is full, waits for room until `deadline`.
   // Returns OK (the Log is taken: it will be delivered or reported by Close), or,

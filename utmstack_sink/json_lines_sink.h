@@ -102,6 +102,11 @@ class JsonLinesSink final : public Sink {
   // Flushes and closes; errors at this point are lost, so call Close() to see them.
   ~JsonLinesSink() override { (void)Close(absl::InfinitePast()); }
 
+  // kInvalidArgument for a Log Send refuses: a field not UTF-8. Thread-safe.
+  absl::Status Check(const plugins::Log& log) const override {
+    return utmstack_sink_internal::ValidateLogUtf8(log);
+  }
+
   // Appends `log` as one JSON line (buffered until Flush). Returns OK, or
   // kInvalidArgument (a field is not UTF-8; nothing written), kFailedPrecondition
   // (after Close), kResourceExhausted (disk full), kUnavailable (other write errors).

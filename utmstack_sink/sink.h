@@ -36,6 +36,11 @@ class Sink {
   // `deadline` (backpressure). Does not wait for the acknowledgement.
   virtual absl::Status Send(plugins::Log log, absl::Time deadline) = 0;
 
+  // Returns kInvalidArgument (saying why) for a Log this sink can never accept, the
+  // Log Send would refuse at once; OK otherwise. Lets a caller set such a Log aside
+  // before handing it over (Send consumes it). Thread-safe.
+  virtual absl::Status Check(const plugins::Log& /*log*/) const { return absl::OkStatus(); }
+
   // Waits until every Log sent so far has been acknowledged, or `deadline`.
   virtual absl::Status Flush(absl::Time deadline) = 0;
 
