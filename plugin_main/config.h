@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -187,6 +188,10 @@ inline absl::StatusOr<Settings> ResolveSettings(
     return FieldError("workspaces", "no workspace configured; add at least one");
   }
   absl::flat_hash_set<std::string> names;
+  // Checkpoint files are named "<workspace>.<query>.json", and both names may hold
+  // dots: two pairs must not meet in one file (each would resume from the other's
+  // cursor).
+  absl::flat_hash_map<std::string, std::string> checkpoint_files;
   for (int i = 0; i < config.workspaces_size(); ++i) {
     const auto& in = config.workspaces(i);
     const std::string field = absl::StrCat("workspaces[", i, "]");
@@ -312,6 +317,15 @@ inline absl::StatusOr<Settings> ResolveSettings(
       }
       if (!query_names.insert(query.name).second) {
         return FieldError(qfield, absl::StrCat("query \"", query.name, "\" is listed twice"));
+      }
+      const std::string pair = absl::StrCat("workspace \"", in.name(), "\", query \"",
+                                            query.name, "\"");
+      const auto [file, added] =
+          checkpoint_files.emplace(absl::StrCat(in.name(), ".", query.name), pair);
+      if (!added) {
+        return FieldError(qfield, absl::StrCat(
+            pair, " and ", file->second, " would share the checkpoint file ", file->first,
+            ".json: rename one of them (the dots in the names meet)"));
       }
       ws.queries.push_back(std::move(query));
     }

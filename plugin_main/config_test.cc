@@ -3,6 +3,7 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -105,6 +106,42 @@ TEST(ConfigTest, MissingFieldsAreNamed) {
     EXPECT_EQ(settings.status().code(), absl::StatusCode::kInvalidArgument) << c.field;
     EXPECT_THAT(settings.status().message(), HasSubstr(c.field));
   }
+}
+
+TEST(ConfigTest, TwoPairsThatWouldShareACheckpointFileAreRejected) {
+  // "corp.prod" + "SigninLogs" and "corp" + "prod.SigninLogs" both make
+  // corp.prod.SigninLogs.json.
+  constexpr absl::string_view kWorkspace = R"({
+    "name": "NAME",
+    "tenant_id": "11111111-1111-1111-1111-111111111111",
+    "client_id": "22222222-2222-2222-2222-222222222222",
+    "client_secret_file": "/run/secrets/azure",
+    "workspace_id": "33333333-3333-3333-3333-333333333333",
+    "queries": [QUERY]
+  })";
+  const auto workspace = [&](absl::string_view name, absl::string_view query) {
+    std::string w(kWorkspace);
+    w.replace(w.find("NAME"), 4, std::string(name));
+    w.replace(w.find("QUERY"), 5, std::string(query));
+    return w;
+  };
+  const std::string json = absl::StrCat(
+      R"({"workspaces": [)",
+      workspace("corp.prod", R"({"preset": "SigninLogs"})"), ",",
+      workspace("corp", R"({"custom": {"name": "prod.SigninLogs", "kql": "SigninLogs"}})"),
+      R"(], "engine": {"socket": "/tmp/engine.sock"}})");
+  auto settings = Resolve(json);
+  ASSERT_FALSE(settings.ok());
+  EXPECT_EQ(settings.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(settings.status().message(), HasSubstr("workspaces[1].queries[0]"));
+  EXPECT_THAT(settings.status().message(), HasSubstr("corp.prod.SigninLogs.json"));
+  // Without the meeting dots, the same two workspaces are fine.
+  const std::string apart = absl::StrCat(
+      R"({"workspaces": [)",
+      workspace("corp.prod", R"({"preset": "SigninLogs"})"), ",",
+      workspace("corp", R"({"custom": {"name": "prodSigninLogs", "kql": "SigninLogs"}})"),
+      R"(], "engine": {"socket": "/tmp/engine.sock"}})");
+  EXPECT_TRUE(Resolve(apart).ok()) << Resolve(apart).status();
 }
 
 TEST(ConfigTest, TwoCredentialsAreRejectedByTheSchema) {
