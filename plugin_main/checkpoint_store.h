@@ -166,7 +166,29 @@ inline absl::StatusOr<Checkpoint> CheckpointFromJson(absl::string_view json,
   return cp;
 }
 
-// Checkpoints as files `<dir>/<workspace>.<query>.json`.
+namespace checkpoint_internal {
+
+// A name as one file-name component: '/', '%' and control bytes become %XX, everything
+// else stays (names from the config file, letters, digits, '-', '_' and '.', are
+// unchanged; a UTMStack console group may be named "Prod/EU").
+inline std::string FileNamePart(absl::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '/' || c == '%' || u < 0x20 || u == 0x7F) {
+      absl::StrAppend(&out, "%", absl::Hex(u, absl::kZeroPad2));
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace checkpoint_internal
+
+// Checkpoints as files `<dir>/<workspace>.<query>.json` (with '/', '%' and control
+// bytes in the names written as %XX).
 class FileCheckpointStore : public CheckpointStore {
  public:
   explicit FileCheckpointStore(std::string dir) : dir_(std::move(dir)) {}
@@ -203,7 +225,8 @@ class FileCheckpointStore : public CheckpointStore {
   }
 
   std::string PathFor(absl::string_view workspace, absl::string_view query) const {
-    return absl::StrCat(dir_, "/", workspace, ".", query, ".json");
+    return absl::StrCat(dir_, "/", checkpoint_internal::FileNamePart(workspace), ".",
+                        checkpoint_internal::FileNamePart(query), ".json");
   }
 
   absl::StatusOr<std::optional<Checkpoint>> Load(absl::string_view workspace,

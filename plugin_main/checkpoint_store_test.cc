@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -65,6 +67,33 @@ TEST_F(CheckpointStoreTest, RoundTripsThroughAReadableFile) {
   EXPECT_EQ(st.st_mode & 0777, 0600);
   ASSERT_EQ(::stat(dir_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700);
+}
+
+TEST_F(CheckpointStoreTest, ConsoleGroupNamesWithSlashesStayInsideTheStateDirectory) {
+  FileCheckpointStore store(dir_);
+  ASSERT_TRUE(store.EnsureDirectory().ok());
+  // Names from UTMStack's console are free text; each stays one file of its own.
+  const std::string names[] = {"Prod/EU", "../escape", "Prod%2FEU", "tab\there", "Prod EU"};
+  for (const std::string& name : names) {
+    Checkpoint cp = Sample();
+    cp.item_id = name;
+    ASSERT_TRUE(store.Save(name, "SigninLogs", cp).ok()) << name;
+  }
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    files.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(files.size(), std::size(names));
+  for (const std::string& name : names) {
+    auto loaded = store.Load(name, "SigninLogs");
+    ASSERT_TRUE(loaded.ok() && loaded->has_value()) << name;
+    EXPECT_EQ((*loaded)->item_id, name);
+    EXPECT_EQ(std::filesystem::path(store.PathFor(name, "SigninLogs")).parent_path(),
+              std::filesystem::path(dir_));
+  }
+  // Names the config file allows keep the file names they always had.
+  EXPECT_EQ(store.PathFor("corp.prod-1_a", "SigninLogs"),
+            dir_ + "/corp.prod-1_a.SigninLogs.json");
 }
 
 TEST_F(CheckpointStoreTest, AnExistingOpenStateDirectoryIsNarrowedTo0700) {

@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -151,6 +152,9 @@ inline absl::StatusOr<ModuleGroups> ParseModuleGroups(absl::string_view body,
     return absl::InvalidArgumentError("UTMStack backend's AZURE module answer is not JSON");
   }
   ModuleGroups out;
+  // A group's name names its queries and their checkpoints: two groups with one name
+  // would take turns replacing each other, so only the first is read.
+  std::set<std::string, std::less<>> names;
   bool active = false;
   if (doc["moduleActive"].get_bool().get(active) == simdjson::SUCCESS) out.module_active = active;
   simdjson::dom::array groups;
@@ -197,6 +201,13 @@ inline absl::StatusOr<ModuleGroups> ParseModuleGroups(absl::string_view body,
       out.problems.push_back(absl::StrCat("AZURE group \"", View(group_name), "\" lacks ",
                                           absl::StrJoin(missing, ", "),
                                           "; fill it in under Integrations > Microsoft Azure"));
+      continue;
+    }
+    if (!names.insert(std::string(group_name)).second) {
+      out.problems.push_back(absl::StrCat(
+          "AZURE groups share the name \"", View(group_name),
+          "\"; only the first is read: give each group its own name under Integrations > "
+          "Microsoft Azure"));
       continue;
     }
     WorkspaceSettings ws = defaults;

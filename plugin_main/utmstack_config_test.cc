@@ -5,6 +5,7 @@
 #include <iterator>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -93,6 +94,27 @@ TEST(ModuleGroupsTest, CompleteGroupsBecomeWorkspacesIncompleteOnesAreNamed) {
   EXPECT_THAT(groups->problems[0], HasSubstr("contoso-dev"));
   EXPECT_THAT(groups->problems[0], HasSubstr("Client Secret"));
   EXPECT_THAT(groups->problems[0], Not(HasSubstr("s3cr3t")));
+}
+
+TEST(ModuleGroupsTest, AGroupNameUsedTwiceIsReadOnceAndReported) {
+  const auto group = [](const char* name, const char* workspace) {
+    return absl::StrCat(
+        R"({"groupName": ")", name, R"(", "moduleGroupConfigurations": [)",
+        R"({"confKey": "azure.tenantId", "confValue": "t"},)",
+        R"({"confKey": "azure.clientId", "confValue": "c"},)",
+        R"({"confKey": "azure.clientSecret", "confValue": "s"},)",
+        R"({"confKey": "azure.workspaceId", "confValue": ")", workspace, R"("}]})");
+  };
+  const std::string body =
+      absl::StrCat(R"({"moduleActive": true, "moduleGroups": [)", group("prod", "w1"), ",",
+                   group("prod", "w2"), ",", group("dev", "w3"), "]}");
+  auto groups = ParseModuleGroups(body, WorkspaceSettings());
+  ASSERT_TRUE(groups.ok()) << groups.status();
+  ASSERT_EQ(groups->workspaces.size(), 2u);
+  EXPECT_EQ(groups->workspaces[0].proto.workspace_id(), "w1");
+  EXPECT_EQ(groups->workspaces[1].proto.name(), "dev");
+  ASSERT_EQ(groups->problems.size(), 1u);
+  EXPECT_THAT(groups->problems[0], HasSubstr("share the name \"prod\""));
 }
 
 TEST(ModuleGroupsTest, MalformedAnswersAreInvalidArgument) {
