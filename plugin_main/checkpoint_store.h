@@ -185,6 +185,17 @@ inline std::string FileNamePart(absl::string_view name) {
   return out;
 }
 
+// Makes the entries of directory `dir` durable (after a rename or a mkdir in it).
+inline absl::Status FsyncDirectory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("cannot open directory", dir, errno);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return ErrnoStatus("cannot fsync directory", dir, err);
+  return absl::OkStatus();
+}
+
 }  // namespace checkpoint_internal
 
 // Checkpoints as files `<dir>/<workspace>.<query>.json` (with '/', '%' and control
@@ -208,7 +219,13 @@ class FileCheckpointStore : public CheckpointStore {
                                                 dir_, ec.value());
       }
     }
-    if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+    if (::mkdir(dir_.c_str(), 0700) == 0) {
+      // The new directory's entry in its parent must survive a power cut too, or the
+      // first checkpoints vanish with it and the next start begins again at start_at.
+      const std::string parent =
+          path.has_parent_path() ? path.parent_path().string() : std::string(".");
+      if (absl::Status s = checkpoint_internal::FsyncDirectory(parent); !s.ok()) return s;
+    } else if (errno != EEXIST) {
       return checkpoint_internal::ErrnoStatus("cannot create state directory", dir_, errno);
     }
     struct stat st;
@@ -300,13 +317,7 @@ class FileCheckpointStore : public CheckpointStore {
       ::unlink(tmp.c_str());
       return ErrnoStatus("cannot replace checkpoint", path, err);
     }
-    int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd < 0) return ErrnoStatus("cannot open state directory", dir_, errno);
-    int rc = ::fsync(dir_fd);
-    int err = errno;
-    ::close(dir_fd);
-    if (rc != 0) return ErrnoStatus("cannot fsync state directory", dir_, err);
-    return absl::OkStatus();
+    return checkpoint_internal::FsyncDirectory(dir_);
   }
 
   const std::string& dir() const { return dir_; }

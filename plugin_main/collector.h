@@ -317,7 +317,14 @@ class QueryCollector : public ScheduledTask {
     if (!save) return;
     // Record the error next to the (unchanged) committed cursor, for `status`.
     absl::StatusOr<std::optional<Checkpoint>> saved = store_->Load(workspace_, query_);
-    if (!saved.ok()) return;
+    if (!saved.ok()) {
+      // The checkpoint read at the start cannot be read now: the next start will stop
+      // on it, so say so while the cause may still be at hand.
+      log_->Error("the checkpoint cannot be read back to record the error",
+                  {{"workspace", workspace_}, {"query", query_},
+                   {"error", saved.status().message()}});
+      return;
+    }
     if (!saved->has_value() && paginator_ == nullptr) return;
     Checkpoint cp = saved->value_or(Checkpoint{});
     if (!saved->has_value()) {
@@ -327,7 +334,11 @@ class QueryCollector : public ScheduledTask {
     }
     cp.last_error = text;
     cp.updated_at = options_.clock();
-    (void)store_->Save(workspace_, query_, cp);
+    if (absl::Status s = store_->Save(workspace_, query_, cp); !s.ok()) {
+      log_->Error("the error could not be recorded in the checkpoint (its cursor is "
+                  "unchanged)",
+                  {{"workspace", workspace_}, {"query", query_}, {"error", s.message()}});
+    }
   }
 
   template <typename F>
