@@ -293,11 +293,14 @@ class RawServer {
         if (n <= 0) break;
         head.append(buffer, static_cast<size_t>(n));
       }
+      {
+        // Kept before the reply goes out: the client reads head() once it has the reply.
+        absl::MutexLock lock(&mu_);
+        head_ = head;
+      }
       const char reply[] = "HTTP/1.1 204 No Content\r\nX-Seen: yes\r\n\r\n";
       (void)!write(fd, reply, sizeof(reply) - 1);
       close(fd);
-      absl::MutexLock lock(&mu_);
-      head_ = head;
     });
   }
   ~RawServer() {

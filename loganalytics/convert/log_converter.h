@@ -222,6 +222,8 @@ class LogConverter {
     simdjson::error_code error = parser_.iterate(text).get(doc);
     if (error) return SimdjsonError(error, "reading the answer", nullptr);
     doc_ = &doc;
+    doc_begin_ = text.data();
+    doc_end_ = text.data() + text.length();
     simdjson::ondemand::object top;
     error = doc.get_object().get(top);
     if (error == simdjson::INCORRECT_TYPE) {
@@ -467,7 +469,7 @@ class LogConverter {
           target->assign(s.data(), s.size());
         } else {
           std::string_view token = member.value().raw_json_token();
-          target->assign(token.data(), token.size());
+          if (InDocument(token)) target->assign(token.data(), token.size());
         }
         continue;
       }
@@ -722,8 +724,15 @@ class LogConverter {
                                     " has more cells than its ", column_count, " columns"));
       }
       const Column& c = columns_[column];
+      const std::string_view raw_token = cell.raw_json_token();
+      // On some malformed input (seen in a window) simdjson's raw token runs outside
+      // the text it reads; it is not read then.
+      if (!InDocument(raw_token)) {
+        if (in_window_) return WindowsDoNotFit();
+        return CellError(simdjson::TAPE_ERROR, table_index, row_index, column);
+      }
       const absl::string_view token =
-          internal_convert::TrimTrailingJsonWhitespace(ToAbsl(cell.raw_json_token()));
+          internal_convert::TrimTrailingJsonWhitespace(ToAbsl(raw_token));
       if (token.empty()) return CellError(simdjson::TAPE_ERROR, table_index, row_index, column);
       switch (token[0]) {
         case '"': {
@@ -956,6 +965,12 @@ class LogConverter {
     skeleton_.clear();
   }
 
+  // Whether `token` lies inside the text being read.
+  bool InDocument(std::string_view token) const {
+    return token.data() >= doc_begin_ && token.data() <= doc_end_ &&
+           token.size() <= static_cast<size_t>(doc_end_ - token.data());
+  }
+
   // Whether `value` is the rows array emptied in the skeleton.
   bool IsWindowedRows(simdjson::ondemand::value& value) {
     if (rows_open_ == kNoWindows) return false;
@@ -1148,8 +1163,8 @@ class LogConverter {
       ScopedByte close_byte;
       simdjson::ondemand::document doc;
       simdjson::error_code error = simdjson::SUCCESS;
+      simdjson::padded_string_view window;
       for (int attempt = 1;; ++attempt) {
-        simdjson::padded_string_view window;
         if (writable_ != nullptr) {
           open_byte.Set(writable_ + opening, '[');
           close_byte.Set(writable_ + cut, ']');
@@ -1182,10 +1197,14 @@ class LogConverter {
       simdjson::ondemand::array rows;
       if (doc.get_array().get(rows)) return WindowsDoNotFit();
       doc_ = &doc;
+      const char* const outer_begin = std::exchange(doc_begin_, window.data());
+      const char* const outer_end = std::exchange(doc_end_, window.data() + window.length());
       in_window_ = true;
       absl::Status status = ConvertRows(rows, summary, row_index, emit);
       in_window_ = false;
       doc_ = outer;
+      doc_begin_ = outer_begin;
+      doc_end_ = outer_end;
       if (!status.ok()) return status;
       const char* rest = nullptr;
       if (doc.current_location().get(rest) == simdjson::SUCCESS && rest != nullptr) {
@@ -1253,6 +1272,10 @@ class LogConverter {
   // Valid during ConvertPadded only.
   absl::string_view body_;
   simdjson::ondemand::document* doc_ = nullptr;
+  // The text doc_ reads (the answer, its skeleton, or a window): every raw token must
+  // lie inside it.
+  const char* doc_begin_ = nullptr;
+  const char* doc_end_ = nullptr;
 };
 
 // Converts one answer with a fresh LogConverter; see LogConverter::Convert for the
