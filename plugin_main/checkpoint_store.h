@@ -38,6 +38,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -202,7 +203,10 @@ inline absl::Status FsyncDirectory(const std::string& dir) {
 // bytes in the names written as %XX).
 class FileCheckpointStore : public CheckpointStore {
  public:
-  explicit FileCheckpointStore(std::string dir) : dir_(std::move(dir)) {}
+  explicit FileCheckpointStore(std::string dir) : dir_(std::move(dir)) {
+    // "/x/state/" names the same directory as "/x/state", whose parent is "/x".
+    while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
+  }
 
   // Creates the directory (0700, with any missing parents) if it does not exist; an
   // existing one that this user owns and others may enter is narrowed to 0700 (the
@@ -241,6 +245,16 @@ class FileCheckpointStore : public CheckpointStore {
     return absl::OkStatus();
   }
 
+  // The file name used before names were escaped, when it differs from PathFor's and
+  // was a file of this directory (no '/' in the names).
+  std::optional<std::string> LegacyPathFor(absl::string_view workspace,
+                                           absl::string_view query) const {
+    if (absl::StrContains(workspace, '/') || absl::StrContains(query, '/')) return std::nullopt;
+    std::string legacy = absl::StrCat(dir_, "/", workspace, ".", query, ".json");
+    if (legacy == PathFor(workspace, query)) return std::nullopt;
+    return legacy;
+  }
+
   std::string PathFor(absl::string_view workspace, absl::string_view query) const {
     return absl::StrCat(dir_, "/", checkpoint_internal::FileNamePart(workspace), ".",
                         checkpoint_internal::FileNamePart(query), ".json");
@@ -248,10 +262,18 @@ class FileCheckpointStore : public CheckpointStore {
 
   absl::StatusOr<std::optional<Checkpoint>> Load(absl::string_view workspace,
                                                  absl::string_view query) override {
-    const std::string path = PathFor(workspace, query);
+    std::string path = PathFor(workspace, query);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+      // Written before names were escaped (a console group named "50% EU"): read it
+      // there; the next Save moves it to the escaped name.
+      if (std::optional<std::string> legacy = LegacyPathFor(workspace, query)) {
+        fd = ::open(legacy->c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 || errno != ENOENT) path = *legacy;
+      }
+      if (fd < 0 && errno == ENOENT) return std::optional<Checkpoint>();
+    }
     if (fd < 0) {
-      if (errno == ENOENT) return std::optional<Checkpoint>();
       return absl::DataLossError(absl::StrCat("checkpoint ", path, " cannot be read: ",
                                               std::strerror(errno),
                                               "; fix its permissions (it was not replaced)"));
@@ -317,7 +339,13 @@ class FileCheckpointStore : public CheckpointStore {
       ::unlink(tmp.c_str());
       return ErrnoStatus("cannot replace checkpoint", path, err);
     }
-    return checkpoint_internal::FsyncDirectory(dir_);
+    if (absl::Status s = checkpoint_internal::FsyncDirectory(dir_); !s.ok()) return s;
+    // The file under the name written before names were escaped is now stale. Left
+    // behind by a crash, it is harmless: Load reads the escaped name first.
+    if (std::optional<std::string> legacy = LegacyPathFor(workspace, query)) {
+      ::unlink(legacy->c_str());
+    }
+    return absl::OkStatus();
   }
 
   const std::string& dir() const { return dir_; }

@@ -96,6 +96,23 @@ TEST_F(CheckpointStoreTest, ConsoleGroupNamesWithSlashesStayInsideTheStateDirect
             dir_ + "/corp.prod-1_a.SigninLogs.json");
 }
 
+TEST_F(CheckpointStoreTest, ACheckpointWrittenBeforeNamesWereEscapedIsReadAndMoved) {
+  FileCheckpointStore store(dir_ + "/");  // a trailing slash names the same directory
+  ASSERT_TRUE(store.EnsureDirectory().ok());
+  ASSERT_TRUE(store.Save("50% EU", "SigninLogs", Sample()).ok());
+  const std::string escaped = store.PathFor("50% EU", "SigninLogs");
+  EXPECT_EQ(escaped, dir_ + "/50%25 EU.SigninLogs.json");
+  const std::string legacy = dir_ + "/50% EU.SigninLogs.json";
+  ASSERT_EQ(::rename(escaped.c_str(), legacy.c_str()), 0);  // as an older version left it
+
+  auto loaded = store.Load("50% EU", "SigninLogs");
+  ASSERT_TRUE(loaded.ok() && loaded->has_value()) << "the old file must be found";
+  EXPECT_EQ((*loaded)->ingestion_time, Sample().ingestion_time);
+  ASSERT_TRUE(store.Save("50% EU", "SigninLogs", **loaded).ok());
+  EXPECT_TRUE(std::filesystem::exists(escaped));
+  EXPECT_FALSE(std::filesystem::exists(legacy)) << "moved to the escaped name";
+}
+
 TEST_F(CheckpointStoreTest, AnExistingOpenStateDirectoryIsNarrowedTo0700) {
   ASSERT_EQ(::mkdir(dir_.c_str(), 0755), 0);
   ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);  // whatever the umask

@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -82,6 +83,8 @@ struct CollectorOptions {
   // written here, flushed before the page is committed, and logged as an error. Unset:
   // such a Log fails its page, which is read again (and fails again) until the query
   // is changed.
+  // (A Log `refused` cannot take either, one not UTF-8, which the converter never
+  // makes from the JSON it validated, still fails its page.)
   std::shared_ptr<utmstack_sink::Sink> refused;
   // Where `refused` writes (a file path), for the error line.
   std::string refused_where;
@@ -176,19 +179,15 @@ class QueryCollector : public ScheduledTask {
     }
     size_t count = page->logs.size();
     uint64_t bytes = 0;
-    uint64_t refused = 0;
+    // Logs the sink can never take, with why; set aside once the rest is acknowledged
+    // (so that a page read again after an engine outage does not write them again).
+    std::vector<std::pair<plugins::Log, absl::Status>> refused;
     // Real time: the sink waits on real acknowledgements whatever clock reads Azure.
     const absl::Time deadline = absl::Now() + options_.sink_deadline;
     for (plugins::Log& log : page->logs) {
       if (options_.refused != nullptr) {
         if (absl::Status why = sink_->Check(log); !why.ok()) {
-          if (absl::Status s = SetAside(std::move(log), why, deadline); !s.ok()) {
-            outcome.status = s;
-            Fail(s, "a log the engine cannot take could not be set aside; the page will be "
-                    "read again", true);
-            return outcome;
-          }
-          ++refused;
+          refused.emplace_back(std::move(log), std::move(why));
           continue;
         }
       }
@@ -202,7 +201,7 @@ class QueryCollector : public ScheduledTask {
         return outcome;
       }
     }
-    count -= refused;
+    count -= refused.size();
     if (count > 0) {
       if (absl::Status s = sink_->Flush(deadline); !s.ok()) {
         outcome.status = s;
@@ -210,14 +209,20 @@ class QueryCollector : public ScheduledTask {
         return outcome;
       }
     }
-    if (refused > 0) {
-      if (absl::Status s = options_.refused->Flush(deadline); !s.ok()) {
-        outcome.status = s;
-        Fail(s, "the logs the engine cannot take could not be saved; the page will be read "
-                "again", true);
+    if (!refused.empty()) {
+      absl::Status saved;
+      for (auto& [log, why] : refused) {
+        saved = SetAside(std::move(log), why, deadline);
+        if (!saved.ok()) break;
+      }
+      if (saved.ok()) saved = options_.refused->Flush(deadline);
+      if (!saved.ok()) {
+        outcome.status = saved;
+        Fail(saved, "the logs the engine cannot take could not be saved; the page will be "
+                    "read again", true);
         return outcome;
       }
-      Count([&](CollectorStats& s) { s.refused += refused; });
+      Count([&](CollectorStats& s) { s.refused += refused.size(); });
     }
     if (absl::Status s = paginator_->Commit(*page); !s.ok()) {
       outcome.status = s;

@@ -120,10 +120,11 @@ class JsonLinesSink final : public Sink {
       return absl::FailedPreconditionError(
           absl::StrCat("JSON-lines sink ", name_, " is closed: Send after Close"));
     }
+    if (!failed_.ok()) return failed_;
     if (file_ != nullptr) {
       if (std::fwrite(line->data(), 1, line->size(), file_) != line->size()) {
         const int err = errno;
-        return ErrnoStatus(err, absl::StrCat("writing to ", name_, " failed"));
+        return Failed(ErrnoStatus(err, absl::StrCat("writing to ", name_, " failed")));
       }
     } else {
       out_->write(line->data(), static_cast<std::streamsize>(line->size()));
@@ -194,15 +195,27 @@ class JsonLinesSink final : public Sink {
     }
   }
 
+  // A failed write, flush or fsync fails every later Send and Flush too: stdio drops
+  // the buffer it could not write, and the kernel reports a failed writeback once, so
+  // a later flush would succeed without the lost lines (and another caller sharing the
+  // sink would take that for durability).
+  absl::Status Failed(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    failed_ = absl::Status(status.code(),
+                           absl::StrCat(status.message(), "; lines written since the last "
+                                        "good flush may be lost: reopen the file"));
+    return failed_;
+  }
+
   absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (file_ != nullptr) {
+      if (!failed_.ok()) return failed_;
       if (std::fflush(file_) != 0) {
         const int err = errno;
-        return ErrnoStatus(err, absl::StrCat("flushing ", name_, " failed"));
+        return Failed(ErrnoStatus(err, absl::StrCat("flushing ", name_, " failed")));
       }
       if (options_.fsync_on_flush && ::fsync(fileno(file_)) != 0) {
         const int err = errno;
-        return ErrnoStatus(err, absl::StrCat("fsync of ", name_, " failed"));
+        return Failed(ErrnoStatus(err, absl::StrCat("fsync of ", name_, " failed")));
       }
       return absl::OkStatus();
     }
@@ -221,6 +234,7 @@ class JsonLinesSink final : public Sink {
   const JsonLinesSinkOptions options_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t lines_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);  // the first write/flush/fsync error, kept
 };
 
 }  // namespace utmstack_sink

@@ -120,6 +120,14 @@ TEST(JsonLinesSinkTest, FullDiskIsResourceExhausted) {
   absl::Status s = (*sink)->Flush(absl::InfiniteFuture());
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(s.message(), HasSubstr("free disk space"));
+  // stdio dropped the line it could not write: a second Flush has nothing left to
+  // write, and must not report the lost line as safe (another caller sharing the
+  // sink would commit on it).
+  absl::Status again = (*sink)->Flush(absl::InfiniteFuture());
+  EXPECT_EQ(again.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(again.message(), HasSubstr("may be lost"));
+  EXPECT_EQ((*sink)->Send(MakeLog("b"), absl::InfiniteFuture()).code(),
+            absl::StatusCode::kResourceExhausted);
 }
 
 TEST(JsonLinesSinkTest, RejectsBadUtf8AndWritesNothing) {
