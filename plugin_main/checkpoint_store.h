@@ -245,19 +245,9 @@ class FileCheckpointStore : public CheckpointStore {
     return absl::OkStatus();
   }
 
-  // The file name used before names were escaped, when it differs from PathFor's and
-  // was a file of this directory (no '/' in the names).
-  std::optional<std::string> LegacyPathFor(absl::string_view workspace,
-                                           absl::string_view query) const {
-    if (absl::StrContains(workspace, '/') || absl::StrContains(query, '/')) return std::nullopt;
-    std::string legacy = absl::StrCat(dir_, "/", workspace, ".", query, ".json");
-    if (legacy == PathFor(workspace, query)) return std::nullopt;
-    return legacy;
-  }
-
   std::string PathFor(absl::string_view workspace, absl::string_view query) const {
-    return absl::StrCat(dir_, "/", checkpoint_internal::FileNamePart(workspace), ".",
-                        checkpoint_internal::FileNamePart(query), ".json");
+    return FilePath(checkpoint_internal::FileNamePart(workspace),
+                    checkpoint_internal::FileNamePart(query));
   }
 
   absl::StatusOr<std::optional<Checkpoint>> Load(absl::string_view workspace,
@@ -351,6 +341,21 @@ class FileCheckpointStore : public CheckpointStore {
   const std::string& dir() const { return dir_; }
 
  private:
+  // "<dir>/<workspace>.<query>.json", the parts as given.
+  std::string FilePath(absl::string_view workspace, absl::string_view query) const {
+    return absl::StrCat(dir_, "/", workspace, ".", query, ".json");
+  }
+
+  // The file name used before names were escaped, when it differs from PathFor's and
+  // was a file of this directory (no '/' in the names).
+  std::optional<std::string> LegacyPathFor(absl::string_view workspace,
+                                           absl::string_view query) const {
+    if (absl::StrContains(workspace, '/') || absl::StrContains(query, '/')) return std::nullopt;
+    std::string legacy = FilePath(workspace, query);
+    if (legacy == PathFor(workspace, query)) return std::nullopt;
+    return legacy;
+  }
+
   std::string dir_;
 };
 

@@ -26,10 +26,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
@@ -154,7 +154,7 @@ inline absl::StatusOr<ModuleGroups> ParseModuleGroups(absl::string_view body,
   ModuleGroups out;
   // A group's name names its queries and their checkpoints: two groups with one name
   // would take turns replacing each other, so only the first is read.
-  std::set<std::string, std::less<>> names;
+  absl::flat_hash_set<std::string> names;
   bool active = false;
   if (doc["moduleActive"].get_bool().get(active) == simdjson::SUCCESS) out.module_active = active;
   simdjson::dom::array groups;
